@@ -1,0 +1,89 @@
+"""Settings, read once from `TOOLORCH_*` environment variables or a TOML/JSON config file.
+
+Every production backend is enabled by giving its URL; nothing else changes. See the README's
+"Configuration" table, which lists each field below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The checkout (or install) root: registry/ and node_modules/ live here in an editable install.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "toolorch"
+
+
+class Settings(BaseSettings):
+    """toolorch configuration. Environment variables are the field names upper-cased with the
+    `TOOLORCH_` prefix (e.g. `TOOLORCH_REDIS_URL`)."""
+
+    model_config = SettingsConfigDict(env_prefix="TOOLORCH_", extra="ignore", frozen=True)
+
+    home: Path = Field(default_factory=default_home, description="Data dir: stores, indexes, checkpoints.")
+    registry_dir: Path = Field(PROJECT_ROOT / "registry", description="Directory of the tool registry JSON.")
+    allowed_roots: str = Field(
+        "",
+        description="Directories tools may read and write, separated by ':' (os.pathsep). "
+        "Default: the current directory. The data dir is always allowed.",
+    )
+    node_bin: Path = Field(PROJECT_ROOT / "node_modules" / ".bin", description="Pinned npm tools.")
+
+    redis_url: str | None = Field(None, description="Redis/Dragonfly: shared cache + experience stream.")
+    qdrant_url: str | None = Field(None, description="Qdrant server for qdrant_search_similar.")
+    memgraph_url: str | None = Field(None, description="Memgraph Bolt URL, e.g. bolt://127.0.0.1:7687.")
+    memgraph_user: str = Field("", description="Memgraph user name.")
+    memgraph_password: str = Field("", description="Memgraph password.")
+    marquez_url: str | None = Field(None, description="Marquez API base URL (lineage sent and read there).")
+
+    cypher_allow_writes: bool = Field(False, description="Allow CREATE/MERGE/SET/DELETE in memgraph_query_graph.")
+    max_rows: int = Field(1000, ge=1, description="Row / result cap on every tool.")
+    max_output_chars: int = Field(200_000, ge=1000, description="Cap on a tool's text output.")
+    max_concurrency: int = Field(4, ge=1, description="Concurrent tool calls per engine.")
+    max_arg_chars: int = Field(100_000, ge=100, description="Longest accepted string argument.")
+
+    cache_enabled: bool = Field(True, description="Cache results of cacheable tools.")
+    cache_max_entries: int = Field(4096, ge=1, description="In-process cache size.")
+    breaker_failures: int = Field(5, ge=1, description="Consecutive failures that open a breaker.")
+    breaker_reset_s: float = Field(30.0, gt=0, description="Seconds an open breaker waits before a trial.")
+
+    http_host: str = Field("127.0.0.1", description="Streamable-HTTP bind address.")
+    http_port: int = Field(8765, ge=0, le=65535, description="Streamable-HTTP port.")
+    http_token: str | None = Field(None, description="Bearer token required on HTTP when set.")
+
+    policy_enabled: bool = Field(True, description="Use the KTO policy for rl_optimized.")
+    train_every: int = Field(32, ge=1, description="Train after this many new experiences.")
+    train_steps: int = Field(8, ge=1, description="Gradient steps per training round.")
+    log_level: str = Field("INFO", description="stderr log level.")
+
+    @field_validator("home", "registry_dir", "node_bin", mode="after")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @property
+    def roots(self) -> list[Path]:
+        """Allowed roots, resolved; the data dir is always one of them."""
+        raw = [p for p in self.allowed_roots.split(os.pathsep) if p.strip()]
+        roots = [Path(p).expanduser().resolve() for p in raw] or [Path.cwd().resolve()]
+        return [*roots, self.home]
+
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+    def public(self) -> dict[str, Any]:
+        """Settings safe to show (secrets masked)."""
+        data = self.model_dump(mode="json")
+        for secret in ("memgraph_password", "http_token"):
+            if data.get(secret):
+                data[secret] = "***"
+        return data

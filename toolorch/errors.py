@@ -1,0 +1,125 @@
+"""Every error toolorch raises, in one tree.
+
+    ToolorchError                      base; `kind` is a stable machine-readable name
+    ├── ConfigError                    bad settings or environment
+    ├── RegistryError                  a malformed registry file (file, tool and field named)
+    ├── UnknownToolError               a tool name not in the registry (a protocol error at MCP)
+    ├── ValidationError                arguments do not match the tool's input schema; never retried
+    ├── PathError                      a path missing, or outside the allowed roots
+    ├── ExecutionError                 raised by the engine around a call
+    │   ├── ToolTimeoutError           one attempt ran past the tool's timeout
+    │   ├── RetriesExhaustedError      every attempt failed; `last` is the final error
+    │   └── CircuitOpenError           the backend's breaker is open: unavailable, not a failure
+    └── BackendError                   a backend could not do the work; `retryable` says if another
+        ├── NotAvailableError          the tool's backend is not implemented or not configured
+        ├── SubprocessError            an external program failed (its stderr tail attached)
+        └── QueryError                 a query (Angle, Cypher) is malformed or refused
+
+Backends translate library errors at their edge with `raise BackendError(...) from exc`.
+"""
+
+from __future__ import annotations
+
+
+class ToolorchError(Exception):
+    """Base of the tree. `kind` names the error class for logs, metrics and experiences."""
+
+    kind = "error"
+    retryable = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "message": self.message, "retryable": self.retryable}
+
+
+class ConfigError(ToolorchError):
+    kind = "config"
+
+
+class RegistryError(ToolorchError):
+    """A registry file is malformed; the message names the file, the tool and the field."""
+
+    kind = "registry"
+
+    def __init__(self, file: str, tool: str | None, field: str | None, problem: str) -> None:
+        where = file + (f", tool {tool!r}" if tool else "") + (f", field {field!r}" if field else "")
+        super().__init__(f"{where}: {problem}")
+        self.file, self.tool, self.field = file, tool, field
+
+
+class UnknownToolError(ToolorchError):
+    kind = "unknown_tool"
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown tool {name!r}; known tools: {', '.join(sorted(known))}")
+        self.name = name
+
+
+class ValidationError(ToolorchError):
+    """Arguments failed the input schema. `field` is the JSON path of the offending value."""
+
+    kind = "validation"
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class PathError(ToolorchError):
+    kind = "path"
+
+
+class ExecutionError(ToolorchError):
+    kind = "execution"
+
+
+class ToolTimeoutError(ExecutionError):
+    kind = "timeout"
+    retryable = True
+
+
+class RetriesExhaustedError(ExecutionError):
+    kind = "retries_exhausted"
+
+    def __init__(self, tool: str, attempts: int, last: ToolorchError) -> None:
+        super().__init__(f"{tool}: all {attempts} attempts failed; last error: {last.message}")
+        self.attempts, self.last = attempts, last
+
+
+class CircuitOpenError(ExecutionError):
+    kind = "unavailable"
+
+    def __init__(self, backend: str, retry_in_s: float) -> None:
+        super().__init__(
+            f"backend {backend!r} is temporarily unavailable after repeated failures "
+            f"(circuit open); retry in {retry_in_s:.1f}s"
+        )
+        self.backend, self.retry_in_s = backend, retry_in_s
+
+
+class BackendError(ToolorchError):
+    kind = "backend"
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class NotAvailableError(BackendError):
+    kind = "not_available"
+
+
+class SubprocessError(BackendError):
+    kind = "subprocess"
+
+    def __init__(self, message: str, *, stderr_tail: str = "", retryable: bool = False) -> None:
+        full = f"{message}\n--- stderr (tail) ---\n{stderr_tail}" if stderr_tail else message
+        super().__init__(full, retryable=retryable)
+        self.stderr_tail = stderr_tail
+
+
+class QueryError(BackendError):
+    kind = "query"

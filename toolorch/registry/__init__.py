@@ -1,0 +1,28 @@
+"""The tool registry: data in registry/*.json, models and loader here."""
+
+from toolorch.registry.dataflow import Dataflow, render
+from toolorch.registry.models import (
+    Annotations,
+    BackendSpec,
+    CacheSpec,
+    Consume,
+    ModelSpec,
+    Produce,
+    RetrySpec,
+    ToolSpec,
+)
+from toolorch.registry.registry import Registry
+
+__all__ = [
+    "Annotations",
+    "BackendSpec",
+    "CacheSpec",
+    "Consume",
+    "Dataflow",
+    "ModelSpec",
+    "Produce",
+    "Registry",
+    "RetrySpec",
+    "ToolSpec",
+    "render",
+]
