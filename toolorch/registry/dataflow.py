@@ -49,6 +49,12 @@ class Dataflow:
         for t in tools:
             for p in t.produces:
                 self.producers.setdefault(p.artifact, []).append(t.name)
+        # A required argument no `consumes` entry covers is an implicit consume of the artifact
+        # of the same name (an input can supply it); without it a planned step could not run.
+        self.implicit: dict[str, list[str]] = {}
+        for t in tools:
+            covered = {c.arg for c in t.consumes if c.arg}
+            self.implicit[t.name] = [a for a in t.input_schema.get("required", []) if a not in covered]
 
     # -- feasibility --------------------------------------------------------------------------
     def missing(self, tool: str, available: Iterable[str]) -> list[str]:
@@ -63,6 +69,10 @@ class Dataflow:
             if default is not None and refs(default) <= have:
                 continue
             out.append(c.artifact)
+        for arg in self.implicit[tool]:
+            default = spec.planning_defaults.get(arg)
+            if arg not in have and not (default is not None and refs(default) <= have):
+                out.append(arg)
         return out
 
     def feasible(self, tool: str, available: Iterable[str]) -> bool:
@@ -179,6 +189,9 @@ class Dataflow:
         for c in spec.consumes:
             if c.arg and c.arg not in args and c.artifact in artifacts:
                 args[c.arg] = artifacts[c.artifact]
+        for arg in self.implicit[tool]:
+            if arg not in args and arg in artifacts:
+                args[arg] = artifacts[arg]
         for arg, tmpl in spec.planning_defaults.items():
             if arg not in args and refs(tmpl) <= set(artifacts):
                 args[arg] = render(tmpl, artifacts)

@@ -1,0 +1,1 @@
+"""toolorch's MCP server: a thin adapter over toolorch.engine (stdio or streamable HTTP)."""

@@ -1,0 +1,73 @@
+"""Retry timing (full jitter, injected randomness) and the circuit breaker (injected clock)."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolorch.engine.breaker import CircuitBreaker
+from toolorch.engine.retry import RetryPolicy
+from toolorch.errors import BackendError, CircuitOpenError, QueryError, ToolTimeoutError, ValidationError
+
+
+def test_delay_grows_exponentially_and_is_capped() -> None:
+    p = RetryPolicy(initial_interval_s=1.0, backoff_coefficient=2.0, maximum_interval_s=5.0, maximum_attempts=0)
+    ceilings = [p.delay_s(a, 0.999999) for a in range(1, 6)]
+    assert ceilings == pytest.approx([1.0, 2.0, 4.0, 5.0, 5.0], rel=1e-5)
+    assert p.delay_s(3, 0.0) == 0.0            # full jitter: anywhere in [0, ceiling]
+    assert p.delay_s(3, 0.5) == pytest.approx(2.0)
+
+
+def test_default_cap_is_100x_initial() -> None:
+    assert RetryPolicy(initial_interval_s=0.5).cap_s == 50.0
+
+
+@pytest.mark.parametrize("bad", [
+    {"initial_interval_s": 0}, {"backoff_coefficient": 0.5}, {"maximum_attempts": -1},
+    {"initial_interval_s": 2.0, "maximum_interval_s": 1.0},
+])
+def test_invalid_policies_rejected_at_construction(bad: dict) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ValueError):
+        RetryPolicy(**bad)
+
+
+def test_should_retry_rules() -> None:
+    p = RetryPolicy(maximum_attempts=3, non_retryable_error_kinds=frozenset({"timeout"}))
+    transient = BackendError("503", retryable=True)
+    assert p.should_retry(transient, 1) and p.should_retry(transient, 2)
+    assert not p.should_retry(transient, 3)                      # attempts exhausted
+    assert not p.should_retry(ValidationError("bad"), 1)         # validation never retries
+    assert not p.should_retry(BackendError("permanent"), 1)      # not retryable
+    assert not p.should_retry(ToolTimeoutError("slow"), 1)       # listed as non-retryable
+    assert p.should_retry(QueryError("transient engine error", retryable=True), 1)
+    unlimited = RetryPolicy(maximum_attempts=0)
+    assert unlimited.should_retry(transient, 1000)
+
+
+def test_breaker_opens_half_opens_and_closes() -> None:
+    now = [0.0]
+    br = CircuitBreaker("b", failures=3, reset_s=10.0, clock=lambda: now[0])
+    for _ in range(3):
+        br.before_call()
+        br.record_failure()
+    assert br.state == "open"
+    with pytest.raises(CircuitOpenError, match="temporarily unavailable.*retry in 10.0s"):
+        br.before_call()
+    now[0] = 10.0
+    assert br.state == "half_open"
+    br.before_call()                 # one trial goes through
+    with pytest.raises(CircuitOpenError):
+        br.before_call()             # a second concurrent trial does not
+    br.record_failure()              # trial failed: open again, timer restarted
+    assert br.state == "open"
+    now[0] = 20.0
+    br.before_call()
+    br.record_success()
+    assert br.state == "closed" and br.snapshot()["consecutive_failures"] == 0
+
+
+def test_success_resets_the_count() -> None:
+    br = CircuitBreaker("b", failures=2, reset_s=1.0, clock=lambda: 0.0)
+    br.record_failure()
+    br.record_success()
+    br.record_failure()
+    assert br.state == "closed"
