@@ -93,7 +93,7 @@ class ToolContext:
     services: Services
     roots: list[Path]
     report_progress: ProgressFn = _no_progress
-    files_read: list[Path] = field(default_factory=list)
+    files_read: list[Any] = field(default_factory=list)  # FileStamps (or paths) for the cache
     inputs: list[Dataset] = field(default_factory=list)
     outputs: list[Dataset] = field(default_factory=list)
 
@@ -110,8 +110,10 @@ class ToolContext:
 
     def record_read(self, path: Path) -> None:
         """A file whose content the result depends on: the cache entry is invalidated when it
-        changes (mtime/size fingerprint)."""
-        self.files_read.append(path)
+        changes (mtime/size fingerprint), stamped now: a change during the run also counts."""
+        from toolorch.engine.cache import stamp
+
+        self.files_read.append(stamp(path) or path)
 
     def record_input(self, dataset: Dataset) -> None:
         self.inputs.append(dataset)

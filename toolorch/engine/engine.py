@@ -114,7 +114,7 @@ class Engine:
         if self._observers is None:
             from toolorch.backends.lineage.observer import LineageObserver
 
-            self._observers = [LineageObserver(self.settings)]
+            self._observers = [LineageObserver(self.settings, self.services)]
         return self._observers
 
     def backend(self, spec: ToolSpec) -> Backend:
@@ -319,9 +319,9 @@ class Engine:
             self.policy.observe(exps)
 
     # -- the policy ----------------------------------------------------------------------------
-    def load_policy(self) -> str | None:
-        """Attach the KTO policy; returns None, or why it is unavailable (rl_optimized then
-        plans by dependency analysis and says so)."""
+    async def load_policy(self) -> str | None:
+        """Attach and start the KTO policy (torch loads in a worker thread); returns None, or why
+        it is unavailable (rl_optimized then plans by dependency analysis and says so)."""
         if self.policy is not None:
             return None
         if not self.settings.policy_enabled:
@@ -331,14 +331,18 @@ class Engine:
         except ImportError as exc:
             return f"the KTO policy is not available in this installation ({exc})"
         embed = self._goal_embedder()
-        self.policy = PolicyRunner(self.registry, self.settings, embed)
+        runner = PolicyRunner(self.registry, self.settings, embed, store=self.store)
+        try:
+            await anyio.to_thread.run_sync(runner.start)
+        except ToolorchError as exc:
+            return f"the KTO policy could not start: {exc.message}"
+        self.policy = runner
         return None
 
     def _goal_embedder(self) -> Callable[[list[str]], Any]:
-        from toolorch.backends.vectors.embedder import Embedder
+        from toolorch.backends.vectors.embedder import embedder_of
 
-        embedder = self.services.get("embedder", lambda: Embedder(self.settings))
-        return embedder.embed
+        return embedder_of(self.services).embed
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def aclose(self) -> None:

@@ -95,7 +95,7 @@ class Orchestrator:
 
         with anyio.move_on_after(req.timeout_s) as scope:
             if req.strategy is Strategy.RL_OPTIMIZED:
-                why = self.engine.load_policy()
+                why = await self.engine.load_policy()
                 if why is None:
                     planner = "policy"
                     plan, stopped_by_policy, policy_version = await self._run_policy(run, progress, roots)

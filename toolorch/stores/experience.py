@@ -10,7 +10,7 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 STOP = "STOP"
@@ -46,13 +46,17 @@ class Experience:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        # a field loop, not dataclasses.asdict: asdict's deep copy dominated an SQLite append
+        return json.dumps({f: getattr(self, f) for f in _FIELDS}, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Experience:
         data = json.loads(text)
         data["history"] = [tuple(h) for h in data.get("history", [])]
         return cls(**data)
+
+
+_FIELDS = tuple(f.name for f in fields(Experience))
 
 
 class ExperienceStore(ABC):

@@ -13,6 +13,7 @@ from toolorch.stores.experience import Experience, ExperienceStore
 
 log = logging.getLogger(__name__)
 _BATCH = 256
+_SYNC_EVERY_S = 2.0  # a store with a spool (Redis down) replays it this often when idle
 
 
 class ExperienceWriter:
@@ -33,8 +34,17 @@ class ExperienceWriter:
         self._queue.put(exps)
 
     def _run(self) -> None:
+        sync = getattr(self.store, "sync", None)
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=_SYNC_EVERY_S)
+            except queue.Empty:
+                if callable(sync):
+                    try:
+                        sync()
+                    except Exception:  # noqa: BLE001 - retried on the next idle tick
+                        log.debug("store sync failed", exc_info=True)
+                continue
             if item is None:
                 return
             batch = list(item)

@@ -1,0 +1,195 @@
+"""LineageObserver: the engine's RunObserver that turns every tool run into OpenLineage events.
+
+The engine calls `run_started` / `run_finished` on its event loop, around every tool call. Those
+two calls only put a tuple on a queue (a few microseconds); one writer thread per observer builds
+the OpenLineage events (openlineage-python's event_v2 classes), stores them in the local store
+(`<home>/lineage.sqlite`, one transaction per batch) and wakes the Marquez sender when
+`marquez_url` is set. So the event loop never waits on SQLite's lock (other processes write the
+same file) nor on Marquez.
+
+Readers in the same process call `flush()` first (the lineage tool does, through the shared
+`LineageWriter` in `Services`), so they see every run that finished before them. `close()` (also
+run at interpreter exit) drains the queue; only a process killed hard loses the events of its
+last few milliseconds.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from toolorch.config import Settings
+
+if TYPE_CHECKING:
+    from toolorch.backends.base import Services
+    from toolorch.backends.lineage.marquez import MarquezSender
+    from toolorch.engine.observer import RunInfo, RunOutcome
+    from toolorch.stores.lineage import LineageStore
+
+log = logging.getLogger(__name__)
+
+#: Services key under which the observer shares its writer with the lineage tool.
+WRITER_KEY = "lineage_writer"
+_STOP = object()
+
+
+def store_path(settings: Settings) -> Path:
+    return settings.home / "lineage.sqlite"
+
+
+class LineageWriter:
+    """The queue and the thread behind the observer: events in, SQLite (and Marquez) out."""
+
+    def __init__(self, settings: Settings, *, batch_max: int = 256) -> None:
+        self.settings = settings
+        self.path = store_path(settings)
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._submitted = itertools.count(1)   # next() is atomic under the GIL
+        self._last_submitted = 0
+        self._done = 0
+        self._cond = threading.Condition()
+        self._batch_max = batch_max
+        self._closed = False
+        self._store: LineageStore | None = None
+        self._sender: MarquezSender | None = None
+        self.errors = 0                          # events dropped after an error (logged)
+        self._thread = threading.Thread(target=self._run, name="toolorch-lineage-writer", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    # -- producer side (the engine's thread) -----------------------------------------------------
+
+    def submit(self, item: tuple[Any, ...]) -> None:
+        if self._closed:
+            log.debug("lineage writer closed; event dropped")
+            return
+        self._last_submitted = next(self._submitted)
+        self._queue.put(item)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything submitted so far is stored; False on timeout."""
+        target = self._last_submitted
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._done < target:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._thread.is_alive():
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Drain the queue, stop the thread, close the store and the Marquez sender."""
+        if self._closed:
+            return
+        self._closed = True
+        atexit.unregister(self.close)
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("lineage writer did not stop within %.1fs; events may be lost", timeout)
+
+    # -- the writer thread -----------------------------------------------------------------------
+
+    def _open(self) -> LineageStore:
+        if self._store is None:
+            from toolorch.stores.lineage import LineageStore
+
+            self._store = LineageStore(self.path)
+            if self.settings.marquez_url:
+                from toolorch.backends.lineage.marquez import MarquezSender
+
+                self._sender = MarquezSender(self.settings.marquez_url, self._store)
+        return self._store
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            batch = [self._queue.get()]
+            while len(batch) < self._batch_max:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if _STOP in batch:
+                stop = True
+                batch = [b for b in batch if b is not _STOP]
+            if batch:
+                try:
+                    self._write(batch)
+                except Exception:  # the thread must outlive any bug
+                    self.errors += len(batch)
+                    log.exception("lineage writer: a batch of %d runs was dropped", len(batch))
+            with self._cond:
+                self._done += len(batch)
+                self._cond.notify_all()
+        self._shutdown()
+
+    def _write(self, batch: list[tuple[Any, ...]]) -> None:
+        from toolorch.backends.lineage.events import finish_event, start_event, to_dict
+
+        events = []
+        for item in batch:
+            try:
+                event = start_event(item[1]) if item[0] == "start" else finish_event(item[1], item[2])
+                events.append(to_dict(event))
+            except Exception:  # one bad run must not stop lineage
+                self.errors += 1
+                log.exception("could not build the OpenLineage event of tool run %s",
+                              getattr(item[1], "run_id", item[1]))
+        if not events:
+            return
+        try:
+            store = self._open()
+            store.add_events(events, deliver=self._sender is not None)
+        except Exception:  # observability never fails a tool call
+            self.errors += len(events)
+            log.exception("could not store %d lineage events in %s", len(events), self.path)
+            return
+        if self._sender is not None:
+            self._sender.notify()
+
+    def _shutdown(self) -> None:
+        if self._sender is not None:
+            self._sender.close()
+        if self._store is not None:
+            self._store.close()
+
+
+class LineageObserver:
+    """toolorch.engine.observer.RunObserver emitting OpenLineage START and COMPLETE/FAIL events.
+
+    Pass the engine's `services` to share the writer with the lineage tool (exact
+    read-your-writes); without it the tool sees a run a few milliseconds after it finished.
+    """
+
+    def __init__(self, settings: Settings, services: Services | None = None) -> None:
+        self.settings = settings
+        if services is not None:
+            self.writer = services.get(WRITER_KEY, lambda: LineageWriter(settings))
+        else:
+            self.writer = LineageWriter(settings)
+
+    def run_started(self, run: RunInfo) -> None:
+        try:
+            self.writer.submit(("start", run))
+        except Exception:  # observers must not raise into the engine
+            log.exception("lineage: run_started failed for %s", getattr(run, "tool", "?"))
+
+    def run_finished(self, run: RunInfo, outcome: RunOutcome) -> None:
+        try:
+            self.writer.submit(("finish", run, outcome))
+        except Exception:
+            log.exception("lineage: run_finished failed for %s", getattr(run, "tool", "?"))
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        return self.writer.flush(timeout)
+
+    def close(self) -> None:
+        self.writer.close()

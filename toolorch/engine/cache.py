@@ -1,0 +1,355 @@
+"""Result cache: in-process TTL + LRU by default, Redis/DragonflyDB when configured.
+
+Key: the tool name plus a blake2b digest of the canonical JSON of its arguments (sorted keys, no
+whitespace), so argument order and formatting never matter. Every entry also carries a fingerprint
+of the files the result was computed from -- (path, mtime_ns, size) for each file the tool recorded
+reading -- and a lookup whose fingerprint no longer matches the disk (a file changed or vanished)
+is a miss and drops the entry. A directory's mtime changes only when entries are added or removed,
+so tools should record the files they read, not only their directories.
+
+Cached outputs are shared, not copied: treat them as read-only.
+
+`RedisCache` keeps the in-process cache in front of Redis (local hits cost microseconds; Redis is
+asked on a local miss and shared between server instances). When Redis fails (refused, reset, or
+a short socket timeout) it is skipped for `retry_interval_s` and the in-process cache serves
+alone: a cache outage never fails a tool call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from toolorch.config import Settings
+
+log = logging.getLogger(__name__)
+
+REDIS_PREFIX = "toolorch:cache:"
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    path: str
+    mtime_ns: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResult:
+    output: dict[str, Any]
+    files: tuple[FileStamp, ...]
+    stored_at: float                 # time.time() when computed
+    source: str = "local"            # where this lookup found it: local | redis
+
+
+def canonical_json(args: Mapping[str, Any]) -> str:
+    """Sorted keys, no whitespace, UTF-8 kept; raises TypeError on values JSON cannot carry."""
+    return json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def cache_key(tool: str, args: Mapping[str, Any], *, version: str = "") -> str:
+    """`tool:digest`; `version` (e.g. the tool's registry revision) separates incompatible
+    results of the same arguments."""
+    payload = f"{tool}\0{version}\0{canonical_json(args)}".encode()
+    return f"{tool}:{hashlib.blake2b(payload, digest_size=16).hexdigest()}"
+
+
+def stamp(path: Path | str) -> FileStamp | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return FileStamp(str(path), st.st_mtime_ns, st.st_size)
+
+
+def fingerprint(files: Iterable[Path | str | FileStamp]) -> tuple[FileStamp, ...] | None:
+    """Stamps of the files (FileStamps taken at read time are kept as given); None when one is
+    missing, i.e. the result cannot be checked later and must not be cached."""
+    out: list[FileStamp] = []
+    for f in dict.fromkeys(files):
+        s = f if isinstance(f, FileStamp) else stamp(f)
+        if s is None:
+            return None
+        out.append(s)
+    return tuple(out)
+
+
+def is_fresh(files: Iterable[FileStamp]) -> bool:
+    return all(stamp(f.path) == f for f in files)
+
+
+class ResultCache(Protocol):
+    """What the engine calls."""
+
+    async def get(self, key: str) -> CachedResult | None: ...
+
+    async def put(self, key: str, output: dict[str, Any],
+                  files_read: Sequence[Path | str | FileStamp], ttl_s: float) -> None: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    async def clear(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class TTLCache:
+    """Bounded LRU with per-entry TTL; thread-safe; `clock` injectable for tests."""
+
+    def __init__(self, max_entries: int = 4096,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._data: OrderedDict[str, tuple[float, CachedResult]] = OrderedDict()
+        self.hits = self.misses = self.evictions = self.expired = self.invalidated = 0
+
+    def lookup(self, key: str) -> CachedResult | None:
+        """The live, fresh entry or None (no hit/miss counting; `get` counts)."""
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                return None
+            if item[0] <= self._clock():
+                del self._data[key]
+                self.expired += 1
+                return None
+            self._data.move_to_end(key)
+        if not is_fresh(item[1].files):
+            with self._lock:
+                if self._data.get(key) is item:
+                    del self._data[key]
+                    self.invalidated += 1
+            return None
+        return item[1]
+
+    def store(self, key: str, result: CachedResult, ttl_s: float) -> None:
+        if ttl_s <= 0 or self.max_entries <= 0:
+            return
+        with self._lock:
+            self._data[key] = (self._clock() + ttl_s, result)
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+                self.evictions += 1
+
+    def get_now(self, key: str) -> CachedResult | None:
+        got = self.lookup(key)
+        if got is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return got
+
+    def put_now(self, key: str, output: dict[str, Any],
+                files_read: Sequence[Path | str | FileStamp], ttl_s: float) -> None:
+        files = fingerprint(files_read)
+        if files is not None:
+            self.store(key, CachedResult(output, files, time.time()), ttl_s)
+
+    async def get(self, key: str) -> CachedResult | None:
+        return self.get_now(key)
+
+    async def put(self, key: str, output: dict[str, Any],
+                  files_read: Sequence[Path | str | FileStamp], ttl_s: float) -> None:
+        self.put_now(key, output, files_read, ttl_s)
+
+    def clear_now(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    async def clear(self) -> None:
+        self.clear_now()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def stats(self) -> dict[str, Any]:
+        return {"backend": "memory", "hits": self.hits, "misses": self.misses,
+                "size": len(self._data), "max_entries": self.max_entries,
+                "evictions": self.evictions, "expired": self.expired,
+                "invalidated": self.invalidated}
+
+    async def aclose(self) -> None:
+        return None
+
+
+class NullCache:
+    """Caching disabled (TOOLORCH_CACHE_ENABLED=false): every lookup misses."""
+
+    def __init__(self) -> None:
+        self.misses = 0
+
+    async def get(self, key: str) -> CachedResult | None:
+        self.misses += 1
+        return None
+
+    async def put(self, key: str, output: dict[str, Any],
+                  files_read: Sequence[Path | str | FileStamp], ttl_s: float) -> None:
+        return None
+
+    def stats(self) -> dict[str, Any]:
+        return {"backend": "disabled", "hits": 0, "misses": self.misses, "size": 0}
+
+    async def clear(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+class RedisCache:
+    """The in-process cache in front of Redis/DragonflyDB (values JSON, `SET ... PX ttl`).
+    redis.asyncio clients belong to one event loop: one is made per running loop."""
+
+    def __init__(self, url: str, *, local: TTLCache | None = None, prefix: str = REDIS_PREFIX,
+                 socket_timeout_s: float = 0.25, retry_interval_s: float = 2.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        import redis.exceptions
+
+        self.url, self.prefix = url, prefix
+        self.local = local if local is not None else TTLCache()
+        self.socket_timeout_s, self.retry_interval_s = socket_timeout_s, retry_interval_s
+        self._clock = clock
+        self._errors: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError,
+                                                         TimeoutError)
+        self._client: Any = None
+        self._client_loop: Any = None
+        self._down_until: float | None = None
+        self.hits = self.misses = self.redis_hits = self.redis_errors = 0
+
+    @property
+    def redis_available(self) -> bool:
+        return self._down_until is None
+
+    def _redis(self) -> Any | None:
+        """The client for the running loop, or None while Redis is considered down."""
+        import asyncio
+
+        if self._down_until is not None:
+            if self._clock() < self._down_until:
+                return None
+            self._down_until = None          # try again
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            import redis.asyncio
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
+            self._client = redis.asyncio.Redis.from_url(
+                self.url, socket_timeout=self.socket_timeout_s,
+                socket_connect_timeout=self.socket_timeout_s, retry=Retry(NoBackoff(), 0))
+            self._client_loop = loop
+        return self._client
+
+    def _failed(self, exc: BaseException) -> None:
+        self.redis_errors += 1
+        if self._down_until is None:
+            from toolorch.stores.redis_experiences import mask_url
+
+            log.warning("Redis cache %s unavailable, using the in-process cache for %.0fs: %s",
+                        mask_url(self.url), self.retry_interval_s, exc)
+        self._down_until = self._clock() + self.retry_interval_s
+
+    async def get(self, key: str) -> CachedResult | None:
+        got = self.local.lookup(key)
+        if got is None and (client := self._redis()) is not None:
+            try:
+                async with client.pipeline(transaction=False) as pipe:
+                    raw, pttl = await pipe.get(self.prefix + key).pttl(self.prefix + key).execute()
+            except self._errors as exc:
+                self._failed(exc)
+            else:
+                got = await self._from_redis(client, key, raw, pttl)
+        if got is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return got
+
+    async def _from_redis(self, client: Any, key: str, raw: bytes | None,
+                          pttl: int) -> CachedResult | None:
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            result = CachedResult(data["o"], tuple(FileStamp(*f) for f in data["f"]),
+                                  float(data["t"]), "redis")
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("dropping unreadable Redis cache entry %s: %s", key, exc)
+            result = None
+        if result is None or not is_fresh(result.files):
+            try:
+                await client.delete(self.prefix + key)
+            except self._errors as exc:
+                self._failed(exc)
+            return None
+        self.redis_hits += 1
+        if pttl > 0:
+            self.local.store(key, replace(result, source="local"), pttl / 1000)
+        return result
+
+    async def put(self, key: str, output: dict[str, Any],
+                  files_read: Sequence[Path | str | FileStamp], ttl_s: float) -> None:
+        files = fingerprint(files_read)
+        if files is None or ttl_s <= 0:
+            return
+        result = CachedResult(output, files, time.time())
+        self.local.store(key, result, ttl_s)
+        if (client := self._redis()) is None:
+            return
+        try:
+            value = json.dumps({"o": output, "f": [[f.path, f.mtime_ns, f.size] for f in files],
+                                "t": result.stored_at}, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            log.debug("not sharing %s through Redis (output is not JSON): %s", key, exc)
+            return
+        try:
+            await client.set(self.prefix + key, value, px=max(1, int(ttl_s * 1000)))
+        except self._errors as exc:
+            self._failed(exc)
+
+    async def clear(self) -> None:
+        """Drop every entry under the prefix (here and in Redis)."""
+        self.local.clear_now()
+        if (client := self._redis()) is None:
+            return
+        try:
+            async for name in client.scan_iter(match=self.prefix + "*", count=500):
+                await client.delete(name)
+        except self._errors as exc:
+            self._failed(exc)
+
+    def stats(self) -> dict[str, Any]:
+        return {"backend": "redis", "hits": self.hits, "misses": self.misses,
+                "size": len(self.local), "redis_hits": self.redis_hits,
+                "redis_errors": self.redis_errors, "redis_available": self.redis_available,
+                "local": self.local.stats()}
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            try:
+                await self._client.aclose()
+            except self._errors:
+                pass
+            self._client = None
+
+
+def open_cache(settings: Settings) -> ResultCache:
+    """In-process TTL cache, or Redis in front of it when `redis_url` is set; a cache that
+    always misses when `cache_enabled` is false."""
+    if not settings.cache_enabled:
+        return NullCache()
+    local = TTLCache(settings.cache_max_entries)
+    if not settings.redis_url:
+        return local
+    return RedisCache(settings.redis_url, local=local)
