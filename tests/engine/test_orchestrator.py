@@ -89,7 +89,7 @@ async def test_experiences_labels_and_feedback(engine: Engine) -> None:
     engine.flush_experiences()
     exps = [e for e in engine.store.recent(20) if e.workflow_id == wf.workflow_id]
     assert [(e.action, e.desirable) for e in exps] == [("step_a", True), ("step_b", True)]
-    assert exps[1].artifacts == ["alpha"] and exps[1].inputs_present == ["seed"]
+    assert exps[1].artifacts == ["alpha"] and exps[1].inputs_present == ["goal", "seed"]
     fb = await run(engine, feedback={"workflow_id": wf.workflow_id, "desirable": False})
     assert "relabelled 2 experiences" in fb.notes[0]
     engine.flush_experiences()

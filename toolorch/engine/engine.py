@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +25,7 @@ from toolorch.engine.results import ToolResult
 from toolorch.engine.retry import RetryPolicy
 from toolorch.engine.validation import ArgumentValidator
 from toolorch.errors import BackendError, CircuitOpenError, ToolorchError, ToolTimeoutError
+from toolorch.ids import new_id
 from toolorch.registry import Registry, ToolSpec
 from toolorch.stores.experience import Experience, ExperienceStore
 
@@ -80,6 +80,7 @@ class Engine:
         self._observers = observers
         self._sessions: OrderedDict[str, SessionState] = OrderedDict()
         self._limiter = anyio.CapacityLimiter(self.settings.max_concurrency)
+        self._roots = self.settings.roots  # resolved once: cwd and symlinks do not move under us
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.policy: Any = None  # a toolorch.rl PolicyRunner, attached by load_policy()
@@ -164,7 +165,7 @@ class Engine:
         ToolResult."""
         spec = self.registry.get(tool)
         start = time.perf_counter()
-        run_id = uuid.uuid4().hex
+        run_id = new_id()
         try:
             clean = self._validators[tool](args)
         except ToolorchError as exc:
@@ -204,7 +205,7 @@ class Engine:
             ctx = ToolContext(
                 tool=spec.name, run_id=run_id if attempt == 1 else f"{run_id}-{attempt}",
                 settings=self.settings, services=self.services,
-                roots=[*self.settings.roots, *(roots or [])], report_progress=progress,
+                roots=[*self._roots, *roots] if roots else self._roots, report_progress=progress,
             )
             info = RunInfo(ctx.run_id, spec.name, args, time.time(), workflow_id)
             try:
@@ -257,7 +258,7 @@ class Engine:
         for obs in self.observers:
             try:
                 obs.run_started(info)
-            except Exception:  # noqa: BLE001 - observability never fails a call
+            except Exception:
                 log.exception("observer %r failed on start", obs)
 
     def _observe(self, info: RunInfo, result: ToolResult, inputs: list[Any], outputs: list[Any]) -> None:
@@ -267,7 +268,7 @@ class Engine:
                 if result.cached:
                     obs.run_started(info)
                 obs.run_finished(info, outcome)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("observer %r failed on finish", obs)
 
     async def call(
@@ -349,7 +350,7 @@ class Engine:
         for b in self._backends.values():
             try:
                 await b.aclose()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("closing backend %s", b.name)
         if self.policy is not None:
             await anyio.to_thread.run_sync(self.policy.close)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ import anyio
 from toolorch.backends.base import ProgressFn, _no_progress
 from toolorch.engine.request import OrchestrateRequest, Strategy
 from toolorch.engine.results import StepResult, ToolResult, WorkflowResult
+from toolorch.ids import new_id
 from toolorch.registry.dataflow import refs, render
 from toolorch.stores.experience import STOP, Experience
 
@@ -85,9 +85,9 @@ class Orchestrator:
             notes.append(await self._apply_feedback(req))
         run = _Run(
             req=req,
-            workflow_id=uuid.uuid4().hex,
+            workflow_id=new_id(),
             artifacts={"goal": req.goal, **req.inputs},
-            inputs=sorted(req.inputs),
+            inputs=sorted({*req.inputs, *(["goal"] if req.goal.strip() else [])}),
         )
         policy_version: int | None = None
         planner = "explicit" if req.steps else "dataflow"
@@ -384,6 +384,8 @@ class Orchestrator:
         fb = req.feedback
         await anyio.to_thread.run_sync(self.engine.flush_experiences)
         n = await anyio.to_thread.run_sync(self.engine.store.relabel, fb.workflow_id, fb.desirable)
+        if n and self.engine.policy is not None:
+            self.engine.policy.relabel(fb.workflow_id, fb.desirable)
         if n == 0:
             raise ValueError(f"no experiences of workflow {fb.workflow_id!r}: check the workflow_id")
         label = "desirable" if fb.desirable else "undesirable"

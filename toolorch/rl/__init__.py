@@ -1,0 +1,76 @@
+"""The KTO policy: learn online, from every success and failure, which tool to call next.
+
+    state.py       State, StateEncoder (goal embedding + artifact/history tokens, action mask)
+    policy.py      PolicyConfig, KTOPolicy (transformer, masked action head, value head)
+    losses.py      kto_loss, estimate_z0 (pure functions; DESIGN.md "KTO, stated exactly")
+    reference.py   ReferencePolicy (EMA or frozen π_ref)
+    buffer.py      ExperienceBuffer (balanced replay over the experience store)
+    value.py       the value head's loss and why it is reported, not used for labels
+    trainer.py     TrainerConfig, kto_update, Learner (synchronous, deterministic)
+    online.py      OnlineTrainer (background thread, checkpoints), train_offline
+    checkpoint.py  CheckpointDir (atomic, versioned, falls back to the last good version)
+    runner.py      PolicyRunner, Choice: the engine's facade
+
+Names are resolved lazily so `import toolorch.rl` does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toolorch.rl.buffer import ExperienceBuffer
+    from toolorch.rl.checkpoint import CheckpointDir
+    from toolorch.rl.losses import estimate_z0, kto_loss
+    from toolorch.rl.online import OnlineTrainer, train_offline
+    from toolorch.rl.policy import KTOPolicy, PolicyConfig
+    from toolorch.rl.reference import ReferencePolicy
+    from toolorch.rl.runner import Choice, PolicyRunner
+    from toolorch.rl.state import State, StateEncoder
+    from toolorch.rl.trainer import Learner, TrainerConfig, kto_update
+
+_EXPORTS = {
+    "CheckpointDir": "checkpoint",
+    "Choice": "runner",
+    "ExperienceBuffer": "buffer",
+    "KTOPolicy": "policy",
+    "Learner": "trainer",
+    "OnlineTrainer": "online",
+    "PolicyConfig": "policy",
+    "PolicyRunner": "runner",
+    "ReferencePolicy": "reference",
+    "State": "state",
+    "StateEncoder": "state",
+    "TrainerConfig": "trainer",
+    "estimate_z0": "losses",
+    "kto_loss": "losses",
+    "kto_update": "trainer",
+    "train_offline": "online",
+}
+
+__all__ = [
+    "CheckpointDir",
+    "Choice",
+    "ExperienceBuffer",
+    "KTOPolicy",
+    "Learner",
+    "OnlineTrainer",
+    "PolicyConfig",
+    "PolicyRunner",
+    "ReferencePolicy",
+    "State",
+    "StateEncoder",
+    "TrainerConfig",
+    "estimate_z0",
+    "kto_loss",
+    "kto_update",
+    "train_offline",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'toolorch.rl' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"toolorch.rl.{module}"), name)

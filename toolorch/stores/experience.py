@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from toolorch.ids import new_id
 
 STOP = "STOP"
 
@@ -43,7 +44,7 @@ class Experience:
     attempts: int = 1
     cached: bool = False
     ts: float = field(default_factory=time.time)
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=new_id)
 
     def to_json(self) -> str:
         # a field loop, not dataclasses.asdict: asdict's deep copy dominated an SQLite append
@@ -85,5 +86,5 @@ class ExperienceStore(ABC):
     def summary(self) -> dict[str, Any]:
         """Counts: total, desirable, undesirable, by action, by error kind, workflows."""
 
-    def close(self) -> None:  # noqa: B027 - optional
+    def close(self) -> None:
         return None

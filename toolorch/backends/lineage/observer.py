@@ -16,11 +16,7 @@ last few milliseconds.
 from __future__ import annotations
 
 import atexit
-import itertools
 import logging
-import queue
-import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +32,6 @@ log = logging.getLogger(__name__)
 
 #: Services key under which the observer shares its writer with the lineage tool.
 WRITER_KEY = "lineage_writer"
-_STOP = object()
 
 
 def store_path(settings: Settings) -> Path:
@@ -47,42 +42,27 @@ class LineageWriter:
     """The queue and the thread behind the observer: events in, SQLite (and Marquez) out."""
 
     def __init__(self, settings: Settings, *, batch_max: int = 256) -> None:
+        from toolorch.stores.batcher import BatchWorker
+
         self.settings = settings
         self.path = store_path(settings)
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._submitted = itertools.count(1)   # next() is atomic under the GIL
-        self._last_submitted = 0
-        self._done = 0
-        self._cond = threading.Condition()
-        self._batch_max = batch_max
         self._closed = False
         self._store: LineageStore | None = None
         self._sender: MarquezSender | None = None
         self.errors = 0                          # events dropped after an error (logged)
-        self._thread = threading.Thread(target=self._run, name="toolorch-lineage-writer", daemon=True)
-        self._thread.start()
+        # no per-event wake-up: see toolorch.stores.batcher for why
+        self._worker = BatchWorker("toolorch-lineage-writer", self._write, batch_max=batch_max)
         atexit.register(self.close)
 
     # -- producer side (the engine's thread) -----------------------------------------------------
 
     def submit(self, item: tuple[Any, ...]) -> None:
-        if self._closed:
+        if not self._worker.submit(item):
             log.debug("lineage writer closed; event dropped")
-            return
-        self._last_submitted = next(self._submitted)
-        self._queue.put(item)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything submitted so far is stored; False on timeout."""
-        target = self._last_submitted
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._done < target:
-                left = deadline - time.monotonic()
-                if left <= 0 or not self._thread.is_alive():
-                    return False
-                self._cond.wait(left)
-        return True
+        return self._worker.flush(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
         """Drain the queue, stop the thread, close the store and the Marquez sender."""
@@ -90,10 +70,8 @@ class LineageWriter:
             return
         self._closed = True
         atexit.unregister(self.close)
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            log.warning("lineage writer did not stop within %.1fs; events may be lost", timeout)
+        self._worker.close(timeout)
+        self._shutdown()
 
     # -- the writer thread -----------------------------------------------------------------------
 
@@ -107,29 +85,6 @@ class LineageWriter:
 
                 self._sender = MarquezSender(self.settings.marquez_url, self._store)
         return self._store
-
-    def _run(self) -> None:
-        stop = False
-        while not stop:
-            batch = [self._queue.get()]
-            while len(batch) < self._batch_max:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            if _STOP in batch:
-                stop = True
-                batch = [b for b in batch if b is not _STOP]
-            if batch:
-                try:
-                    self._write(batch)
-                except Exception:  # the thread must outlive any bug
-                    self.errors += len(batch)
-                    log.exception("lineage writer: a batch of %d runs was dropped", len(batch))
-            with self._cond:
-                self._done += len(batch)
-                self._cond.notify_all()
-        self._shutdown()
 
     def _write(self, batch: list[tuple[Any, ...]]) -> None:
         from toolorch.backends.lineage.events import finish_event, start_event, to_dict

@@ -1,0 +1,79 @@
+"""State → tokens and action mask, from the real registry."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.rl.helpers import INDEXED, hash_embed
+from toolorch.errors import ConfigError
+from toolorch.rl.state import State, StateEncoder
+
+
+def test_vocabulary_follows_the_registry(registry) -> None:
+    encoder = StateEncoder(registry, hash_embed)
+    vocab = encoder.vocab
+    assert vocab.actions == [*registry.names, "STOP"] and vocab.n_actions == 10
+    # every produced and consumed artifact has an input and a produced token
+    for art in ["project_path", "language", "scip_index_path", "lean4_file_path", "workflow_path"]:
+        assert f"in:{art}" in vocab.token_ids and f"made:{art}" in vocab.token_ids
+    assert encoder.action_index("STOP") == 9
+    with pytest.raises(ValueError, match="unknown action"):
+        encoder.action_index("rm_rf")
+
+
+def test_mask_from_dataflow_with_stop_always_feasible(registry) -> None:
+    encoder = StateEncoder(registry, hash_embed)
+    names = encoder.vocab.actions
+    empty = encoder.mask(State.of("anything"))
+    assert [n for n, ok in zip(names, empty) if ok] == ["STOP"]
+    start = encoder.mask(State.of("index it", ["project_path", "language"]))
+    assert [n for n, ok in zip(names, start) if ok] == ["scip_index_code", "STOP"]
+    indexed = encoder.mask(State.of("specs", **INDEXED))
+    feasible = {n for n, ok in zip(names, indexed) if ok}
+    assert {"lean4_generate_specs", "glean_query_code", "memgraph_create_graph_from_scip"} <= feasible
+    assert "n8n_generate_workflow" not in feasible and "memgraph_query_graph" not in feasible
+
+
+def test_tokens_inputs_artifacts_and_history_recency(registry) -> None:
+    encoder = StateEncoder(registry, hash_embed, max_history=2)
+    state = State.of(
+        "g", ["project_path"], ["project_path", "scip_index_path"],
+        [("scip_index_code", False), ("scip_index_code", True), ("lean4_generate_specs", True)],
+    )
+    enc = encoder.encode(state)
+    ids = encoder.vocab.token_ids
+    expected = [ids["in:project_path"], ids["made:scip_index_path"],
+                ids["hist:lean4_generate_specs:ok"], ids["hist:scip_index_code:ok"]]
+    assert enc.tokens.tolist() == expected           # the oldest history entry is cut
+    assert enc.recency.tolist() == [0, 0, 1, 2]
+    unknown = encoder.encode(State.of("g", ["mystery"], [], [("ghost_tool", False)]))
+    assert unknown.tokens.tolist() == [ids["in:<unk>"], ids["hist:<unk>:fail"]]
+
+
+def test_goal_embedding_is_cached_and_checked(registry) -> None:
+    calls: list[list[str]] = []
+
+    def counting(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return hash_embed(texts)
+
+    encoder = StateEncoder(registry, counting)
+    a, b, a2, empty = encoder.embed_goals(["find callers", "graph it", "find callers", ""])
+    assert calls == [["find callers", "graph it"]]
+    assert np.array_equal(a, a2) and not np.array_equal(a, b) and not empty.any()
+    encoder.encode_many([State.of("find callers"), State.of("graph it")])
+    assert len(calls) == 1
+
+    wrong = StateEncoder(registry, lambda xs: np.zeros((len(xs), 16)))
+    with pytest.raises(ConfigError, match="goal_dim"):
+        wrong.encode(State.of("x"))
+
+
+def test_import_does_not_load_torch() -> None:
+    code = "import sys, toolorch.rl, toolorch.rl.runner, toolorch.rl.state; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

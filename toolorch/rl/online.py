@@ -1,0 +1,186 @@
+"""Online training in a background thread, and offline retraining from the whole store.
+
+The engine hands experiences to `OnlineTrainer.observe` (a queue put: never blocks the event
+loop). The trainer thread adds them to the replay buffer; after every k new ones it adopts a newer
+checkpoint written by another process (if any), runs m KTO steps on balanced batches, updates the
+EMA reference, writes an atomic checkpoint with the next version number and publishes a frozen
+copy of the policy for inference (`on_publish(version, actor)`).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from toolorch.rl.checkpoint import CheckpointDir
+from toolorch.rl.trainer import Learner, TrainerConfig
+from toolorch.stores.experience import Experience, ExperienceStore
+
+if TYPE_CHECKING:
+    from toolorch.config import Settings
+    from toolorch.registry.registry import Registry
+    from toolorch.rl.policy import KTOPolicy, PolicyConfig
+    from toolorch.rl.state import EmbedFn
+
+logger = logging.getLogger(__name__)
+
+Publish = Callable[[int, "KTOPolicy"], None]
+_STOP = object()
+
+
+def adopt_newer(learner: Learner, checkpoints: CheckpointDir) -> bool:
+    """Load the newest good checkpoint into the learner when it is newer than the learner's."""
+    newest = max([checkpoints.latest_version(), *checkpoints.versions()[:1]])
+    if newest <= learner.version:
+        return False
+    payload = checkpoints.load_latest(newer_than=learner.version)
+    if payload is None:
+        return False
+    why = learner.compatible(payload)
+    if why:
+        logger.warning("ignoring policy checkpoint v%s: %s", payload.get("version"), why)
+        return False
+    learner.load_state_dict(payload)
+    logger.info("policy v%d loaded from %s", learner.version, checkpoints.directory)
+    return True
+
+
+class OnlineTrainer:
+    """Runs `Learner` rounds off the event loop. `background=False` trains inline instead
+    (deterministic: what benchmarks and tests of learning use)."""
+
+    def __init__(
+        self,
+        learner: Learner,
+        checkpoints: CheckpointDir | None = None,
+        on_publish: Publish | None = None,
+        background: bool = True,
+    ) -> None:
+        self.learner = learner
+        self.checkpoints = checkpoints
+        self.on_publish = on_publish
+        self.background = background
+        self.errors = 0
+        self.last_error: str | None = None
+        self.last_round_s: float | None = None
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._idle = threading.Condition()
+        self._busy = 0
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(target=self._run, name="toolorch-kto-trainer", daemon=True)
+            self._thread.start()
+
+    def observe(self, experiences: Sequence[Experience]) -> None:
+        """Hand over new experiences; returns at once in background mode."""
+        if not experiences:
+            return
+        if not self.background:
+            self._handle(list(experiences))
+            return
+        with self._idle:
+            self._busy += 1
+        self._queue.put(list(experiences))
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every observed batch is processed (tests, shutdown). False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+        self._thread = None
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            **self.learner.metrics(),
+            "trainer/errors": self.errors,
+            "trainer/last_error": self.last_error,
+            "trainer/last_round_s": self.last_round_s,
+            "trainer/background": self.background,
+        }
+
+    # -- the thread ---------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            try:
+                self._handle(item)
+            except Exception as exc:  # the thread must survive a bad batch
+                self.errors += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                logger.exception("KTO training round failed; the previous policy stays in use")
+            finally:
+                with self._idle:
+                    self._busy -= 1
+                    self._idle.notify_all()
+
+    def _handle(self, experiences: list[Experience]) -> None:
+        self.learner.add(experiences)
+        while self.learner.due():
+            start = time.perf_counter()
+            if self.checkpoints is not None:
+                adopt_newer(self.learner, self.checkpoints)
+            self.learner.train_round()
+            self._publish()
+            self.last_round_s = time.perf_counter() - start
+
+    def _publish(self) -> None:
+        if self.checkpoints is not None:
+            self.learner.version = self.checkpoints.save(self.learner.state_dict())
+        else:
+            self.learner.version += 1
+        if self.on_publish is not None:
+            self.on_publish(self.learner.version, self.learner.actor())
+
+
+def train_offline(
+    store: ExperienceStore,
+    registry: Registry,
+    settings: Settings,
+    epochs: int = 3,
+    *,
+    embed_fn: EmbedFn | None = None,
+    policy_config: PolicyConfig | None = None,
+    trainer_config: TrainerConfig | None = None,
+    save: bool = True,
+) -> dict[str, Any]:
+    """`toolorch train`: a fresh policy trained on every experience in the store.
+
+    Each epoch takes ceil(n / batch_size) steps on balanced batches (the EMA reference follows
+    every `steps` steps, as online); the result is saved as the next checkpoint version, which
+    running servers pick up. Returns the final metrics plus `examples` and `epochs`."""
+    from toolorch.rl.runner import default_embed_fn
+    from toolorch.rl.state import StateEncoder
+
+    config = trainer_config or TrainerConfig.from_settings(settings)
+    experiences = list(store.iter_all())
+    if not experiences:
+        raise ValueError(f"the experience store is empty ({settings.home}); run some tools first")
+    encoder = StateEncoder(registry, embed_fn or default_embed_fn(settings))
+    capacity = max(config.buffer_capacity, len(experiences))
+    learner = Learner(encoder, policy_config, replace(config, buffer_capacity=capacity, refresh_from_store=False))
+    learner.add(experiences)
+    steps_per_epoch = -(-len(experiences) // config.batch_size)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        done = 0
+        while done < steps_per_epoch:
+            n = min(config.steps, steps_per_epoch - done)
+            learner.train_round(steps=n)
+            done += n
+    metrics = learner.metrics()
+    if save:
+        checkpoints = CheckpointDir(settings.home / "policy", keep=config.keep_checkpoints)
+        learner.version = checkpoints.save(learner.state_dict())
+        metrics["policy/version"] = learner.version
+    return {**metrics, "examples": len(experiences), "epochs": epochs, "seconds": time.perf_counter() - start}
