@@ -170,3 +170,20 @@ def test_snapshot_of_100k_is_vectorized_fast() -> None:
         m.snapshot()
         times.append(time.perf_counter() - start)
     assert statistics.median(times) < 0.02
+
+
+def test_metrics_rebuilt_from_the_experience_log() -> None:
+    from toolorch.stores.experience import STOP, Experience
+
+    def exp(action: str, ok: bool, wf: str | None, **kw: object) -> Experience:
+        return Experience(goal="g", inputs_present=[], artifacts=[], history=[], action=action,
+                          desirable=ok, success=ok, workflow_id=wf, latency_s=0.1, cost=1.0, **kw)  # type: ignore[arg-type]
+
+    exps = [exp("a", True, "w1", strategy="adaptive"), exp("b", False, "w1", strategy="adaptive",
+            error_kind="timeout"), exp(STOP, False, "w1"), exp("a", True, None, cached=True)]
+    snap = MetricsTracker.from_experiences(exps).snapshot()
+    assert snap["overall"]["calls"] == 3
+    assert snap["overall"]["success_rate"] == pytest.approx(2 / 3)
+    assert snap["overall"]["cache_hit_rate"] == pytest.approx(1 / 3)
+    assert snap["workflows"]["count"] == 1 and snap["workflows"]["success_rate"] == 0.0
+    assert snap["errors"] == {"timeout": 1} or snap["errors"].get("timeout") == 1

@@ -122,9 +122,7 @@ def cmd_status(ns: argparse.Namespace) -> int:
         }
         from toolorch.metrics import MetricsTracker
 
-        tracker = MetricsTracker.from_experiences(store.recent(100_000)) if hasattr(MetricsTracker, "from_experiences") else None
-        if tracker is not None:
-            status["metrics"] = tracker.snapshot()
+        status["metrics"] = MetricsTracker.from_experiences(store.recent(100_000)).snapshot()
         try:
             from toolorch.rl.runner import policy_status
 

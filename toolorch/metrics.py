@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+
+from toolorch.stores.experience import STOP, Experience
 
 OTHER = "(other)"
 MAX_TOOLS, MAX_STRATEGIES, MAX_ERRORS = 256, 8, 16   # error id 0 means "no error"
@@ -115,6 +117,27 @@ class MetricsTracker:
         self._wf_latency = np.zeros(workflow_capacity, np.float64)
         self._wf_steps = np.zeros(workflow_capacity, np.float64)
         self._wf_n = self._wf_head = self.total_workflows = 0
+
+    @classmethod
+    def from_experiences(cls, exps: Iterable[Experience], capacity: int = 100_000) -> MetricsTracker:
+        """Metrics rebuilt from the durable experience log (what `toolorch status` shows: the
+        live tracker belongs to a running server's memory). Workflows are folded by id."""
+        tracker = cls(capacity=capacity)
+        workflows: dict[str, list[Experience]] = {}
+        for e in exps:
+            if e.action == STOP:
+                workflows.setdefault(e.workflow_id or "", []).append(e)
+                continue
+            tracker.record(e.action, e.success, e.latency_s, e.cost, e.cached, e.attempts,
+                           e.strategy, e.workflow_id, e.error_kind)
+            if e.workflow_id:
+                workflows.setdefault(e.workflow_id, []).append(e)
+        for wid, steps in workflows.items():
+            tools = [s for s in steps if s.action != STOP]
+            if wid and tools:
+                tracker.record_workflow(wid, tools[0].strategy, all(s.desirable for s in tools),
+                                        sum(s.cost for s in tools), sum(s.latency_s for s in tools), len(tools))
+        return tracker
 
     # -- recording ------------------------------------------------------------------------------
 

@@ -1,0 +1,44 @@
+"""The `toolorch` CLI end to end (subprocesses, the test registry)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toolorch(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TOOLORCH_HOME": str(home), "PYTHONPATH": str(ROOT),
+           "TOOLORCH_REGISTRY_DIR": str(ROOT / "tests" / "support" / "registry"), "TOOLORCH_POLICY_ENABLED": "0"}
+    return subprocess.run([sys.executable, "-m", "toolorch.cli", *args], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+
+
+def test_call_orchestrate_status(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ok = toolorch(home, "call", "echo", "--arg", "text=hello")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["output"] == {"text": "hello", "length": 5}
+
+    bad = toolorch(home, "call", "echo", "--arg", "text=5")  # JSON-parsed: an integer, so invalid
+    assert bad.returncode == 1 and json.loads(bad.stdout)["error"]["kind"] == "validation"
+
+    wf = toolorch(home, "orchestrate", "make delta", "--input", "seed=s", "--strategy", "adaptive")
+    assert wf.returncode == 0, wf.stderr
+    assert json.loads(wf.stdout)["outputs"]["delta"] == "d(b(a(s)),c(a(s)))"
+
+    status = toolorch(home, "status")
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    assert data["experiences"]["total"] == 6
+    assert data["metrics"]["overall"]["calls"] == 6 and data["metrics"]["workflows"]["count"] == 1
+    assert "echo" in data["tools"]
+
+
+def test_bad_usage_is_explained(tmp_path: Path) -> None:
+    r = toolorch(tmp_path / "home", "call", "echo", "--arg", "novalue")
+    assert r.returncode != 0 and "key=value" in r.stderr
