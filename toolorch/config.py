@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     marquez_url: str | None = Field(None, description="Marquez API base URL (lineage sent and read there).")
 
     cypher_allow_writes: bool = Field(False, description="Allow CREATE/MERGE/SET/DELETE in memgraph_query_graph.")
+    cypher_timeout_s: float = Field(25.0, gt=0, description="Longest a memgraph_query_graph query may run (below the tool timeout, so the agent gets the query error, not a retried timeout).")
     max_rows: int = Field(1000, ge=1, description="Row / result cap on every tool.")
     max_output_chars: int = Field(200_000, ge=1000, description="Cap on a tool's text output.")
     max_concurrency: int = Field(4, ge=1, description="Concurrent tool calls per engine.")

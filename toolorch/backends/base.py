@@ -108,12 +108,12 @@ class ToolContext:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def record_read(self, path: Path) -> None:
+    def record_read(self, path: Path | Any) -> None:
         """A file whose content the result depends on: the cache entry is invalidated when it
         changes (mtime/size fingerprint), stamped now: a change during the run also counts."""
-        from toolorch.engine.cache import stamp
+        from toolorch.engine.cache import FileStamp, stamp
 
-        self.files_read.append(stamp(path) or path)
+        self.files_read.append(path if isinstance(path, FileStamp) else (stamp(path) or path))
 
     def record_input(self, dataset: Dataset) -> None:
         self.inputs.append(dataset)
