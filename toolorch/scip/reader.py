@@ -1,0 +1,170 @@
+"""Read a SCIP index file into toolorch's normalized model (toolorch.scip.model).
+
+Besides decoding, the reader fills the gaps the real indexers leave, so every consumer sees the
+same complete picture: the kind (from the hover text or the descriptor suffix), the display name
+(last descriptor), the signature (the documentation's code block, fences removed), the document's
+language (file extension), a symbol's enclosing symbol (one descriptor up) and, for Python files
+whose source is on disk, the enclosing ranges of definitions (scip-python omits them).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from toolorch.errors import BackendError, PathError
+from toolorch.scip import kinds as K
+from toolorch.scip import symbols as S
+from toolorch.scip._pb import messages
+from toolorch.scip.model import (
+    KIND_NAMES,
+    Document,
+    Occurrence,
+    Range,
+    Relationship,
+    ScipIndex,
+    SymbolInfo,
+)
+from toolorch.scip.pyranges import python_definition_ranges
+
+log = logging.getLogger(__name__)
+
+
+def read_index(path: Path | str, *, fill_ranges: bool = True) -> ScipIndex:
+    """Decode the SCIP index at `path`. Raises PathError when it is missing and BackendError when
+    it is not a SCIP index. With `fill_ranges`, Python definitions get enclosing ranges computed
+    from the sources under the index's project root (when they are there)."""
+    path = Path(path)
+    if not path.is_file():
+        raise PathError(f"SCIP index {str(path)!r} does not exist or is not a file; "
+                        "run scip_index_code first")
+    data = path.read_bytes()
+    raw = decode_index(data, str(path))
+    return from_proto(raw, fill_ranges=fill_ranges)
+
+
+def decode_index(data: bytes, where: str = "<bytes>") -> Any:
+    """Parse bytes into the protobuf Index, refusing what is not a SCIP index."""
+    from google.protobuf.message import DecodeError
+
+    if not data:
+        raise BackendError(f"not a SCIP index: {where} is empty")
+    raw = messages().Index()
+    try:
+        raw.ParseFromString(data)
+    except DecodeError as exc:
+        raise BackendError(f"not a SCIP index: {where} does not decode as a SCIP protobuf "
+                           f"Index ({exc})") from exc
+    if not raw.HasField("metadata") and not raw.documents:
+        raise BackendError(f"not a SCIP index: {where} has neither metadata nor documents "
+                           f"({len(data)} bytes)")
+    for doc in raw.documents:
+        bad = not doc.relative_path or doc.relative_path.startswith("/") or any(
+            len(o.range) not in (3, 4) for o in doc.occurrences)
+        if bad:
+            raise BackendError(f"not a SCIP index: {where} has a malformed document "
+                               f"{doc.relative_path!r} (empty/absolute path or bad ranges)")
+    return raw
+
+
+def _range(values: Any) -> Range | None:
+    v = list(values)
+    if len(v) == 3:
+        return (v[0], v[1], v[0], v[2])
+    if len(v) == 4:
+        return (v[0], v[1], v[2], v[3])
+    return None
+
+
+def project_root_path(index: ScipIndex) -> Path | None:
+    """The project root as a local path, from the file:// URI in the metadata."""
+    uri = urlparse(index.project_root)
+    if uri.scheme != "file":
+        return None
+    return Path(unquote(uri.path))
+
+
+def _symbol_info(raw: Any) -> SymbolInfo:
+    docs = list(raw.documentation)
+    parsed = S.try_parse(raw.symbol)
+    signature, _ = K.split_documentation(docs)
+    if not signature and raw.HasField("signature_documentation"):
+        signature = raw.signature_documentation.text
+    if raw.kind:
+        kind = KIND_NAMES.get(raw.kind, "unspecified")
+    elif parsed is not None:
+        kind = K.infer_kind(parsed, signature, docs)
+    else:
+        kind = "unspecified"
+    display = raw.display_name or (S.display_name(parsed) if parsed else raw.symbol)
+    enclosing = raw.enclosing_symbol or (K.parent_symbol(parsed) if parsed else "")
+    return SymbolInfo(
+        symbol=raw.symbol, kind=kind, display_name=display, documentation=docs,
+        signature=signature, enclosing_symbol=enclosing,
+        relationships=[Relationship(r.symbol, r.is_reference, r.is_implementation,
+                                    r.is_type_definition, r.is_definition)
+                       for r in raw.relationships],
+    )
+
+
+def from_proto(raw: Any, *, fill_ranges: bool = True) -> ScipIndex:
+    """Normalize a decoded protobuf Index (see the module docstring for what is filled)."""
+    index = ScipIndex(project_root=raw.metadata.project_root,
+                      tool_name=raw.metadata.tool_info.name,
+                      tool_version=raw.metadata.tool_info.version)
+    for rdoc in raw.documents:
+        doc = Document(relative_path=rdoc.relative_path,
+                       language=(rdoc.language or K.language_of(rdoc.relative_path)).lower(),
+                       text=rdoc.text)
+        doc.symbols = [_symbol_info(s) for s in rdoc.symbols]
+        for o in rdoc.occurrences:
+            rng = _range(o.range)
+            if rng is None:
+                continue
+            doc.occurrences.append(Occurrence(o.symbol, rng, o.symbol_roles, _range(o.enclosing_range)))
+        index.documents.append(doc)
+    index.external_symbols = [_symbol_info(s) for s in raw.external_symbols]
+    _fix_enclosing_symbols(index)
+    if fill_ranges:
+        _fill_python_ranges(index)
+    return index
+
+
+def _fix_enclosing_symbols(index: ScipIndex) -> None:
+    """scip-python names a module `pkg.mod/__init__:` but its members' parent is `pkg.mod/`:
+    point such members at the module symbol that exists."""
+    defined = {s.symbol for d in index.documents for s in d.symbols}
+    for doc in index.documents:
+        for info in doc.symbols:
+            parent = info.enclosing_symbol
+            if parent and parent not in defined and parent.endswith("/"):
+                module = parent + "__init__:"
+                info.enclosing_symbol = module if module in defined and module != info.symbol else ""
+            elif parent == info.symbol:
+                info.enclosing_symbol = ""
+
+
+def _fill_python_ranges(index: ScipIndex) -> None:
+    root = project_root_path(index)
+    for doc in index.documents:
+        if doc.language != "python":
+            continue
+        defs = [o for o in doc.occurrences if o.is_definition and o.enclosing_range is None
+                and not S.is_local(o.symbol)]
+        if not defs:
+            continue
+        text = doc.text
+        if not text and root is not None:
+            try:
+                text = (root / doc.relative_path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+        if not text:
+            continue
+        ranges = python_definition_ranges(text)
+        for occ in defs:
+            found = ranges.get((occ.range[0], occ.range[1]))
+            if found is not None:
+                occ.enclosing_range = found
