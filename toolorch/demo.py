@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -109,7 +110,10 @@ async def _session(project: Path, home: Path) -> int:
 
 
 def main(project: Path | None = None) -> int:
-    project = (project or SAMPLE).resolve()
     home = Path(os.environ.get("TOOLORCH_DEMO_HOME") or tempfile.mkdtemp(prefix="toolorch-demo-"))
-    print(f"data dir: {home}", file=sys.stderr)
-    return anyio.run(_session, project, home)
+    if project is None:  # a copy of the bundled sample, so the demo never writes into the checkout
+        project = home / "workspace" / "shapes"
+        if not project.exists():
+            shutil.copytree(SAMPLE, project)
+    print(f"project: {project}\ndata dir: {home}", file=sys.stderr)
+    return anyio.run(_session, project.resolve(), home)

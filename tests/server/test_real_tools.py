@@ -1,0 +1,99 @@
+"""The nine real tools over stdio on a fixture project, then orchestrate (adaptive and
+rl_optimized) — the path an agent takes, with the real registry and real backends."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, server_env, stdio_session
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+FIXTURE = ROOT / "tests" / "fixtures" / "sample_project" / "python"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    dst = tmp_path / "shapes"
+    shutil.copytree(FIXTURE, dst)
+    return dst
+
+
+async def test_each_tool_then_orchestrate(tmp_path: Path, project: Path) -> None:
+    home = tmp_path / "home"
+    env = server_env(home, registry=ROOT / "registry", TOOLORCH_POLICY_ENABLED="1", TOOLORCH_TRAIN_EVERY="4",
+                     TOOLORCH_TRAIN_STEPS="2")
+    async with stdio_session(env) as s:
+        names = {t.name for t in (await s.list_tools()).tools}
+        assert len(names) == 10
+
+        async def call(tool: str, args: dict) -> dict:  # type: ignore[type-arg]
+            r = await s.call_tool(tool, args)
+            assert not r.is_error, f"{tool}: {r.content[0].text}"  # type: ignore[union-attr]
+            assert r.structured_content is not None
+            return r.structured_content
+
+        idx = await call("scip_index_code", {"project_path": str(project), "language": "python"})
+        assert idx["counts"]["symbols"] > 10 and Path(idx["scip_index_path"]).exists()
+        pname = idx["project_name"]
+
+        facts = await call("glean_query_code", {"project_name": pname, "query": 'code.Symbol { name = "haversine" }'})
+        assert facts["count"] >= 1 and facts["facts"][0]["key"]["file"].endswith("geometry.py")
+
+        graph = await call("memgraph_create_graph_from_scip", {"scip_index_path": idx["scip_index_path"],
+                                                                "project_name": pname})
+        assert graph["nodes"]["Symbol"] > 10
+        rows = await call("memgraph_query_graph", {
+            "cypher_query": f'MATCH (p:Project {{name: "{pname}"}})-[:HAS_SYMBOL]->(s:Symbol) RETURN s.name'})
+        assert "haversine" in {r["s.name"] for r in rows["rows"]}
+        refused = await s.call_tool("memgraph_query_graph", {"cypher_query": "MATCH (s:Symbol) DETACH DELETE s"})
+        assert refused.is_error and "read-only" in refused.content[0].text  # type: ignore[union-attr]
+
+        hits = await call("qdrant_search_similar", {"text": "distance between two places on a globe", "limit": 3})
+        assert any(h["payload"]["name"] == "haversine" for h in hits["hits"])
+
+        lean = await call("lean4_generate_specs", {"scip_index_path": idx["scip_index_path"], "project_name": pname})
+        assert any("haversine" in p.read_text() for p in Path(lean["project_dir"]).rglob("*.lean"))
+        comps = await call("n8n_generate_components", {"lean4_file_path": lean["lean4_file_path"]})
+        assert (Path(comps["package_dir"]) / "package.json").exists()
+        wf = await call("n8n_generate_workflow", {"lean4_file_path": lean["lean4_file_path"], "workflow_name": "demo"})
+        workflow = json.loads(Path(wf["workflow_path"]).read_text())
+        assert workflow["nodes"] and workflow["connections"]
+
+        lineage = await call("marquez_get_lineage", {"dataset_name": wf["workflow_path"]})
+        ids = {n["id"] for n in lineage["graph"]}
+        assert {"job:toolorch:n8n_generate_workflow", "job:toolorch:lean4_generate_specs",
+                "job:toolorch:scip_index_code", f"dataset:file:{project}"} <= ids
+
+        outside = await s.call_tool("scip_index_code", {"project_path": "/etc", "language": "python"})
+        assert outside.is_error and "outside the allowed roots" in outside.content[0].text  # type: ignore[union-attr]
+
+        # the whole pipeline, planned from the dataflow
+        full = await call("orchestrate", {"goal": "index and explore the shapes project", "strategy": "adaptive",
+                                          "inputs": {"project_path": str(project), "language": "python"}})
+        assert full["success"], full
+        assert {st["tool"] for st in full["steps"]} == names - {"orchestrate"}
+
+        # the policy picks the steps; each is logged with its propensity
+        rl = await call("orchestrate", {"goal": "turn the project into an n8n workflow", "strategy": "rl_optimized",
+                                        "inputs": {"project_path": str(project), "language": "python"},
+                                        "deliverable": "workflow_path", "max_steps": 6})
+        assert rl["planner"] == "policy" and rl["policy_version"] is not None
+        assert all(0.0 < st["probability"] <= 1.0 for st in rl["steps"])
+        if rl["steps"]:  # an untrained policy may also STOP at once; that is logged too
+            assert rl["steps"][0]["tool"] == "scip_index_code"  # the only feasible first tool
+        rl_id = rl["workflow_id"]
+        policy = json.loads((await s.read_resource("toolorch://policy")).contents[0].text)  # type: ignore[union-attr]
+        assert policy["loaded"] is True
+
+    with sqlite3.connect(home / "experiences.sqlite") as db:
+        rows = db.execute("select data from experiences").fetchall()
+    exps = [json.loads(r[0]) for r in rows]
+    mine = [e for e in exps if e["workflow_id"] == rl_id]
+    assert len(mine) - len(rl["steps"]) in (0, 1)  # each step, plus a STOP decision if one was taken
+    assert all(0.0 < e["propensity"] <= 1.0 and e["strategy"] == "rl_optimized" for e in mine)
+    assert len(exps) >= 12 + len(full["steps"])
