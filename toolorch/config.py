@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     http_token: str | None = Field(None, description="Bearer token required on HTTP when set.")
 
     policy_enabled: bool = Field(True, description="Use the KTO policy for rl_optimized.")
-    train_every: int = Field(32, ge=1, description="Train after this many new experiences.")
+    train_every: int = Field(16, ge=1, description="Train after this many new experiences.")
     train_steps: int = Field(8, ge=1, description="Gradient steps per training round.")
     log_level: str = Field("INFO", description="stderr log level.")
 

@@ -123,3 +123,14 @@ async def test_progress_per_step(engine: Engine) -> None:
 
     await Orchestrator(engine).run(OrchestrateRequest(goal="g", inputs={"seed": "s"}), progress=progress)
     assert sum("started" in m for m in msgs) == 4 and sum(m.endswith(" ok") for m in msgs) == 4
+
+
+async def test_labels_follow_the_deliverables_provenance(engine: Engine) -> None:
+    wf = await run(engine, goal="g", strategy="sequential", deliverable="beta", steps=[
+        {"tool": "step_a", "arguments": {"seed": "p"}},
+        {"tool": "step_a", "arguments": {"seed": "p"}},     # remakes alpha: useless
+        {"tool": "step_c", "arguments": {}},                 # uses alpha, but beta does not need it
+        {"tool": "step_b", "arguments": {}},                 # makes the deliverable from the first alpha
+    ])
+    assert wf.success
+    assert [s.desirable for s in wf.steps] == [True, False, False, True]

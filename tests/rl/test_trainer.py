@@ -33,6 +33,7 @@ def stream(runner: PolicyRunner, rounds: int) -> list[float]:
 
 
 def test_synthetic_stream_moves_the_policy_to_the_good_tool(registry, settings) -> None:
+    settings = settings.model_copy(update={"train_every": 32})  # one round per 32-call batch
     runner = PolicyRunner(registry, settings, hash_embed, background=False, persist=False)
     start = runner.choose(State.of(GOAL, **INDEXED), explore=False)
     assert start.version == 0 and start.probs[GOOD] < 0.5
@@ -49,7 +50,7 @@ def test_synthetic_stream_moves_the_policy_to_the_good_tool(registry, settings) 
 
 def test_ema_reference_trails_and_frozen_stays(registry) -> None:
     encoder = StateEncoder(registry, hash_embed)
-    learner = Learner(encoder, PolicyConfig(), TrainerConfig(steps=2, train_every=8))
+    learner = Learner(encoder, PolicyConfig(), TrainerConfig(steps=2, train_every=8, ema_decay=0.9))
     frozen = ReferencePolicy(learner.policy, decay=None)
     init = [p.clone() for p in learner.reference.model.parameters()]
     learner.add([experience(GOOD, True) for _ in range(4)] + [experience("STOP", False) for _ in range(4)])

@@ -1,8 +1,12 @@
 """orchestrate: plan (explicit, dataflow, or policy), run with a strategy, label, log.
 
-Labels (DESIGN.md): a step is desirable when it succeeded and served the goal — its outputs were
-used by a later step or it made the deliverable (with no deliverable, success is enough); a failed
-step, a useless step, or a STOP before the goal is undesirable. Feedback relabels later.
+Labels (DESIGN.md): a step is desirable when it succeeded and served the goal. With a deliverable,
+"served" means provenance: the step that first made the deliverable, and every step whose outputs
+a desirable step consumed. Credit goes to an artifact's FIRST producer, so re-running a tool that
+remakes what exists is useless (the learning benchmark showed that crediting the latest producer,
+or any later use, teaches the policy to loop). With no deliverable, success is enough. A failed
+step, a useless step, a step the budget refused, or a STOP before the goal is undesirable.
+Feedback relabels later.
 """
 
 from __future__ import annotations
@@ -55,8 +59,8 @@ class _Run:
     inputs: list[str]
     by_id: dict[str, dict[str, Any]] = field(default_factory=dict)   # step id → its output
     step_index: dict[str, int] = field(default_factory=dict)          # step id → index
-    producer: dict[str, int] = field(default_factory=dict)      # artifact → step index
-    used: set[int] = field(default_factory=set)                 # steps whose outputs were used
+    producer: dict[str, int] = field(default_factory=dict)      # artifact → first producing step
+    used: dict[int, set[int]] = field(default_factory=dict)     # step → steps whose outputs it used
     results: dict[int, StepResult] = field(default_factory=dict)
     snapshots: dict[int, _Snapshot] = field(default_factory=dict)
     history: list[tuple[str, bool]] = field(default_factory=list)
@@ -269,6 +273,8 @@ class Orchestrator:
             plan.append(step)
             res = await self._execute(run, step, progress, roots, run.req.max_steps)
             self._apply(run, step, res)
+            if res.result is None:  # refused (cost budget): the episode ends here
+                break
         return plan, stop, version
 
     # -- one step ------------------------------------------------------------------------------
@@ -291,15 +297,18 @@ class Orchestrator:
             return StepResult(step.index, step.tool, {}, probability=step.probability,
                               skipped_reason=f"argument refers to {exc.args[0]!r}, which no earlier step produced")
         args = self.dataflow.bind(step.tool, run.artifacts, explicit)
-        for c in spec.consumes:  # remember which producers this step relies on
+        used = run.used.setdefault(step.index, set())  # the producers this step relies on
+        for c in spec.consumes:
             if c.artifact in run.producer and (c.arg is None or c.arg not in explicit):
-                run.used.add(run.producer[c.artifact])
+                used.add(run.producer[c.artifact])
+        for tmpl in spec.planning_defaults.values():
+            used |= {run.producer[a] for a in refs(tmpl) if a in run.producer}
         for ref in refs(step.explicit):
             head = ref.split(".", 1)[0]
             if ref in run.producer:
-                run.used.add(run.producer[ref])
+                used.add(run.producer[ref])
             if head in run.step_index:
-                run.used.add(run.step_index[head])
+                used.add(run.step_index[head])
 
         async def step_progress(done: float, tot: float | None, message: str | None) -> None:
             await progress(run.done_steps, total, f"{step.tool}: {message or ''}".rstrip(": "))
@@ -326,7 +335,7 @@ class Orchestrator:
             made = self.dataflow.artifacts_of(step.tool, res.result.output)
             run.artifacts.update(made)
             for a in made:
-                run.producer[a] = step.index
+                run.producer.setdefault(a, step.index)  # credit stays with the first maker
 
     # -- outcome -------------------------------------------------------------------------------
     def _delivered(self, run: _Run) -> bool:
@@ -344,20 +353,40 @@ class Orchestrator:
 
     def _label(self, run: _Run, steps: list[StepResult]) -> None:
         d = run.req.deliverable
+        if d is None:
+            for s in steps:
+                s.desirable = s.success if s.result is not None else None
+            return
+        # provenance of the deliverable, walked back through what each credited step used
+        if d in self.dataflow.tools:
+            roots = [s.index for s in steps if s.tool == d and s.success][:1]
+        else:
+            roots = [run.producer[d]] if d in run.producer else []
+        credited: set[int] = set()
+        todo = list(roots)
+        while todo:
+            i = todo.pop()
+            if i not in credited:
+                credited.add(i)
+                todo.extend(run.used.get(i, ()))
         for s in steps:
-            if s.result is None:
-                continue
-            made_deliverable = d is not None and (
-                s.tool == d or run.producer.get(d) == s.index
-            )
-            useful = d is None or made_deliverable or s.index in run.used
-            s.desirable = s.success and useful
+            if s.result is not None:
+                s.desirable = s.success and s.index in credited
 
     def _experiences(self, run: _Run, steps: list[StepResult], stop: tuple[float | None, dict[str, float] | None] | None,
                      version: int | None, success: bool, session_id: str) -> list[Experience]:
         exps = []
         for s in steps:
             if s.result is None:
+                if s.probability is not None and s.index in run.snapshots:  # the policy chose it
+                    snap = run.snapshots[s.index]
+                    exps.append(Experience(
+                        goal=run.req.goal, inputs_present=list(run.inputs), artifacts=snap.artifacts,
+                        history=snap.history, action=s.tool, desirable=False, success=False,
+                        label_source="goal", propensity=s.probability, policy_version=version,
+                        workflow_id=run.workflow_id, session_id=session_id, step=s.index,
+                        strategy=run.req.strategy.value, error_kind="skipped", attempts=0,
+                    ))
                 continue
             snap = run.snapshots[s.index]
             exps.append(Experience(

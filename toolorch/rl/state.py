@@ -69,8 +69,9 @@ class State:
 
     @property
     def available(self) -> set[str]:
-        """Artifact names a tool may consume: the inputs and everything produced so far."""
-        return set(self.inputs_present) | set(self.artifacts)
+        """Artifact names a tool may consume: the inputs, everything produced so far, and the
+        goal text itself (qdrant_search_similar's text defaults to it)."""
+        return set(self.inputs_present) | set(self.artifacts) | ({"goal"} if self.goal else set())
 
 
 @dataclass(frozen=True, slots=True)

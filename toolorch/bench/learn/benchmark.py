@@ -1,0 +1,134 @@
+"""One benchmark run: every agent × every seed on the same episodes, then greedy evaluations.
+
+Agents: `oracle` (cheapest dataflow plan; the reference), `random` (feasible), `vw`
+(cb_explore_adf -q sa), `reinforce` (same network), `kto` (PolicyRunner with λ_U/λ_D =
+`lambda_u`) and `kto_alt` (the same with the other loss aversion, 2.25 ↔ 1.0), so every run
+reports the loss-aversion comparison.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from toolorch.bench.learn.agents import Agent, GoalEmbeddings, KTOAgent, OracleAgent, RandomAgent
+from toolorch.bench.learn.env import EnvConfig, SimEnv
+from toolorch.bench.learn.runner import TrainResult, evaluate, schedule, train
+from toolorch.bench.learn.suite import DEFAULT_SUITE, Task, load_suite, split, validate_suite
+
+logger = logging.getLogger(__name__)
+
+AGENTS = ("oracle", "random", "vw", "reinforce", "kto", "kto_alt")
+
+
+@dataclass
+class Options:
+    episodes: int = 300
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    suite: Path = DEFAULT_SUITE
+    agents: list[str] = field(default_factory=lambda: list(AGENTS))
+    lambda_u: float = 1.0
+    window: int = 50
+    eval_repeats: int = 3
+    env: EnvConfig = field(default_factory=EnvConfig)
+    kto_overrides: dict[str, Any] = field(default_factory=dict)
+    temperature: float = 1.0
+    vw_epsilon: float = 0.1
+    reinforce_lr: float = 3e-4
+
+
+def kto_trainer_config(lambda_u: float, seed: int, overrides: dict[str, Any]) -> Any:
+    """The TrainerConfig the benchmark gives the policy: toolorch's own defaults (so the benchmark
+    measures what the server runs), then the command line's overrides.
+
+    Those defaults were tuned here on seed 0 of the default suite only (seeds 1 and 2 untouched;
+    the sweep is in the README): β = 1 with a slow EMA reference (0.99) brakes the KTO sigmoid once
+    an action is ~e^2 above the reference; with β = 0.1 and decay 0.9 the policy saturated (p ≈ 1)
+    on actions that later turned out undesirable, where log π has no gradient left."""
+    from toolorch.rl.trainer import TrainerConfig
+
+    return replace(TrainerConfig(), **{**overrides, "lambda_u": lambda_u, "seed": seed})
+
+
+def make_agent(name: str, opts: Options, seed: int, registry: Any, settings: Any,
+               embed: Callable[[list[str]], np.ndarray]) -> Agent:
+    if name == "oracle":
+        return OracleAgent(registry)
+    if name == "random":
+        return RandomAgent(seed)
+    if name == "vw":
+        from toolorch.bench.learn.vw_agent import VWAgent
+
+        return VWAgent(embed, epsilon=opts.vw_epsilon, seed=seed)
+    if name == "reinforce":
+        from toolorch.bench.learn.reinforce import ReinforceAgent
+
+        return ReinforceAgent(registry, embed, lr=opts.reinforce_lr, seed=seed)
+    if name in ("kto", "kto_alt"):
+        lam = opts.lambda_u if name == "kto" else (1.0 if opts.lambda_u != 1.0 else 2.25)
+        config = kto_trainer_config(lam, seed, opts.kto_overrides)
+        return KTOAgent(registry, settings, embed, name=f"kto(λ={lam:g})", trainer_config=config,
+                        temperature=opts.temperature, seed=seed)
+    raise ValueError(f"unknown agent {name!r}; choose from {', '.join(AGENTS)}")
+
+
+def run(opts: Options, settings: Any, progress: Callable[[str], None] = logger.info) -> dict[str, Any]:
+    """Train and evaluate every agent on every seed. Returns results, evaluations and timings."""
+    import torch
+
+    from toolorch.backends.vectors.embedder import Embedder
+    from toolorch.registry.registry import Registry
+
+    torch.set_num_threads(1)
+    t_start = time.perf_counter()
+    registry = Registry.load(settings.registry_dir)
+    tasks = load_suite(opts.suite)
+    problems = validate_suite(tasks, registry)
+    if problems:
+        raise ValueError(f"suite {opts.suite} is invalid: " + "; ".join(problems[:5]))
+    train_tasks, test_tasks = split(tasks, "train"), split(tasks, "test")
+    if not train_tasks:
+        raise ValueError(f"suite {opts.suite} has no train tasks")
+    t0 = time.perf_counter()
+    embed = GoalEmbeddings(Embedder(settings).embed)
+    embed.precompute([t.goal for t in tasks])
+    embed_s = time.perf_counter() - t0
+    env = SimEnv(registry, opts.env)
+    max_steps = opts.env.max_steps
+    agents = ["oracle", *[a for a in opts.agents if a != "oracle"]]  # the oracle sets the targets
+
+    results: list[TrainResult] = []
+    evals: dict[tuple[str, int], dict[str, Any]] = {}
+    for seed in opts.seeds:
+        order = schedule(train_tasks, opts.episodes, seed)
+        for name in agents:
+            agent = make_agent(name, opts, seed, registry, settings, embed)
+            try:
+                res = train(env, agent, train_tasks, order, seed, max_steps)
+                held = _eval(env, agent, test_tasks, seed, opts.eval_repeats, max_steps)
+                on_train = _eval(env, agent, train_tasks, seed, 1, max_steps)
+            finally:
+                agent.close()
+            results.append(res)
+            evals[(res.agent, seed)] = {"heldout": held, "train": on_train}
+            progress(f"seed {seed} {res.agent}: train success {np.mean(res.success):.3f} "
+                     f"({res.seconds:.1f}s), held-out {held.get('success', float('nan')):.3f}")
+    return {
+        "results": results,
+        "evals": evals,
+        "tasks": {"train": len(train_tasks), "test": len(test_tasks), "intents": len({t.intent for t in tasks})},
+        "embed_seconds": embed_s,
+        "wall_seconds": time.perf_counter() - t_start,
+    }
+
+
+def _eval(env: SimEnv, agent: Agent, tasks: list[Task], seed: int, repeats: int, max_steps: int) -> dict[str, Any]:
+    if not tasks:
+        return {}
+    return evaluate(env, agent, tasks, seed, repeats, max_steps)

@@ -1,0 +1,92 @@
+"""Vowpal Wabbit `cb_explore_adf` with the shared×action interaction `-q sa`.
+
+Each step is one contextual-bandit decision over the feasible actions (+ STOP), with the same
+information the policy gets: the shared features are the full goal embedding (384 dense values),
+the inputs present, the artifacts made and the recent history; an action's features are its name.
+`-q sa` crosses them, so every action gets its own linear model of the state. The reward is the
+step's KTO label (cost 0 when desirable, 1 when not), logged with the propensity VW sampled with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from toolorch.bench.learn.agents import Agent, Observation
+from toolorch.bench.learn.env import EpisodeRun
+from toolorch.rl.state import State
+from toolorch.stores.experience import STOP
+
+
+class VWAgent(Agent):
+    learns = True
+
+    def __init__(
+        self,
+        embed_fn: Callable[[list[str]], np.ndarray],
+        *,
+        name: str = "vw",
+        epsilon: float = 0.1,
+        seed: int = 0,
+        history: int = 4,
+    ) -> None:
+        import vowpalwabbit
+
+        self.name = name
+        self.embed_fn = embed_fn
+        self.history = history
+        self.rng = np.random.default_rng(seed)
+        self.vw = vowpalwabbit.Workspace(
+            f"--cb_explore_adf -q sa --epsilon {epsilon} --random_seed {seed} -b 20 --quiet"
+        )
+        self._goal_cache: dict[str, str] = {}
+
+    # -- features -----------------------------------------------------------------------------
+    def _goal_features(self, goal: str) -> str:
+        feats = self._goal_cache.get(goal)
+        if feats is None:
+            vec = self.embed_fn([goal])[0]
+            feats = " ".join(f"g{i}:{v:.5f}" for i, v in enumerate(vec))
+            self._goal_cache[goal] = feats
+        return feats
+
+    def _shared(self, state: State) -> str:
+        tokens = [f"in_{a}" for a in sorted(state.inputs_present)]
+        tokens += [f"made_{a}" for a in sorted(state.artifacts)]
+        recent = list(reversed(state.history))[: self.history]
+        tokens += [f"h{ago}_{tool}_{'ok' if ok else 'fail'}" for ago, (tool, ok) in enumerate(recent)]
+        return f"shared |s {self._goal_features(state.goal)} {' '.join(tokens)}"
+
+    def _example(self, state: State, actions: list[str], chosen: int | None = None,
+                 cost: float = 0.0, prob: float = 1.0) -> list[str]:
+        lines = [self._shared(state)]
+        for i, a in enumerate(actions):
+            label = f"0:{cost}:{prob} " if i == chosen else ""
+            lines.append(f"{label}|a {a}")
+        return lines
+
+    # -- acting and learning ------------------------------------------------------------------
+    def act(self, obs: Observation, explore: bool) -> tuple[str, float | None]:
+        actions = [*obs.feasible, STOP]
+        pmf = np.asarray(self.vw.predict(self._example(obs.state, actions)), dtype=np.float64)
+        pmf = pmf / pmf.sum()
+        i = int(self.rng.choice(len(actions), p=pmf)) if explore else int(np.argmax(pmf))
+        return actions[i], float(pmf[i])
+
+    def learn(self, run: EpisodeRun) -> None:
+        flow = run.registry.dataflow
+        run.label()
+        inputs = run.inputs
+        for s in run.steps:
+            state = State.of(run.task.goal, inputs, s.artifacts_before, s.history_before)
+            actions = [*flow.feasible_tools(set(inputs) | set(s.artifacts_before)), STOP]
+            self.vw.learn(self._example(state, actions, actions.index(s.action),
+                                        0.0 if s.desirable else 1.0, s.prob or 1.0))
+        if run.stopped:
+            actions = [*run.feasible(), STOP]
+            self.vw.learn(self._example(run.state(), actions, len(actions) - 1,
+                                        0.0 if run.success else 1.0, run.stop_prob or 1.0))
+
+    def close(self) -> None:
+        self.vw.finish()
