@@ -65,7 +65,7 @@ class App:
                     u = urlparse(str(r.uri))
                     if u.scheme == "file":
                         roots.append(Path(unquote(u.path)).resolve())
-            except Exception as exc:  # noqa: BLE001 - roots are optional
+            except Exception as exc:
                 log.info("client roots unavailable: %s", exc)
         self._roots[key] = roots
         return roots

@@ -26,7 +26,17 @@ _LAZY = {
     "WorkflowResult": "toolorch.engine.results",
 }
 
-__all__ = sorted([*_LAZY, "__version__"])
+__all__ = [
+    "Engine",
+    "OrchestrateRequest",
+    "Orchestrator",
+    "Registry",
+    "Settings",
+    "Strategy",
+    "ToolResult",
+    "WorkflowResult",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -69,7 +69,7 @@ def test_concurrent_writers_from_threads_and_a_second_store(tmp_path: Path) -> N
             for _ in range(10):
                 store.replace_project(name, "/", "python", "/x", _tiny(name), "i")
                 assert len(store.symbols(name)) == 1
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(s, f"p{i}"))

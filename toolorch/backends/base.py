@@ -79,7 +79,7 @@ class Services:
             if callable(close):
                 try:
                     close()
-                except Exception:  # noqa: BLE001 - closing must not mask shutdown
+                except Exception:
                     pass
 
 

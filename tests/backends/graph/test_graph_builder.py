@@ -19,7 +19,7 @@ SHAPE, CIRCLE, AREA = PKG + "`m.a`/Shape#", PKG + "`m.a`/Circle#", PKG + "`m.a`/
 HELPER, MAIN, PARAM = PKG + "`m.a`/helper().", PKG + "`m.b`/main().", PKG + "`m.b`/main().(x)"
 MATH = "scip-python python python-stdlib 3.11 math/sqrt()."
 
-A_TEXT = "\n".join([  # noqa: FLY002 - one commented line per source line
+A_TEXT = "\n".join([
     "class Shape: ...",                      # 0
     "class Circle(Shape):",                  # 1
     "    def area(self):",                   # 2
@@ -27,7 +27,7 @@ A_TEXT = "\n".join([  # noqa: FLY002 - one commented line per source line
     "def helper():",                         # 4
     "    return 1",                          # 5
 ])
-B_TEXT = "\n".join([  # noqa: FLY002
+B_TEXT = "\n".join([
     "def main(x: Circle):",                  # 0  Circle here is an annotation, not a call
     "    c = Circle()",                      # 1  a call (class instantiation)
     "    y = math.sqrt(c.area())",           # 2  external sqrt skipped, area a call

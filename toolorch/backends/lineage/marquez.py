@@ -100,7 +100,7 @@ class MarquezSender:
                 for event_id, event in claimed:
                     self._transport.emit(event)  # type: ignore[arg-type]  # a dict serializes like an event
                     sent.append(event_id)
-            except Exception as exc:  # noqa: BLE001 - network and HTTP errors: retry later
+            except Exception as exc:
                 self.failures += 1
                 if self.failures == 1 or self.failures % 20 == 0:
                     log.warning("lineage: cannot send events to Marquez at %s (%s); they stay queued "
