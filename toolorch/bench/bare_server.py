@@ -1,8 +1,11 @@
 """The baseline for `toolorch bench overhead`: a bare low-level mcp Server with the same echo
-tool and nothing else (no validation, engine, metrics or logging)."""
+tool — the same declared input and output schemas, read from the bench registry, so the client
+does the same work for both — and nothing else (no validation, engine, metrics or logging)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -10,8 +13,9 @@ import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.server.stdio import stdio_server
 
-ECHO = types.Tool(name="echo", description="echo", input_schema={
-    "type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]})
+_SPEC = json.loads((Path(__file__).resolve().parent / "registry" / "tools" / "00_echo.json").read_text())
+ECHO = types.Tool(name="echo", description=_SPEC["description"], input_schema=_SPEC["input_schema"],
+                  output_schema=_SPEC["output_schema"])
 
 
 async def list_tools(ctx: ServerRequestContext[Any], params: Any) -> types.ListToolsResult:
