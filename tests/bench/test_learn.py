@@ -102,6 +102,11 @@ def test_env_feasibility_labels_and_provenance(registry: Registry, tasks: list[T
                  "n8n_generate_components"]:
         env.step(run, tool, 0.5)
     assert run.done and run.success and run.cost == pytest.approx(5 + 5 + 0.3 + 2 + 1.5)
+    # the agents are never offered the remake: a tool whose products all exist is not feasible
+    replay = env.start(_task(tasks, "n8n_package-1"), noise=np.ones(8))
+    env.step(replay, "scip_index_code", 1.0)
+    assert "scip_index_code" not in replay.feasible()
+    assert "lean4_generate_specs" in replay.feasible() and "marquez_get_lineage" in replay.feasible()
     labels = [(s.action, s.desirable) for s in run.steps]
     assert labels == [("scip_index_code", True), ("scip_index_code", False),   # a remake serves nothing
                       ("marquez_get_lineage", False), ("lean4_generate_specs", True),
@@ -157,7 +162,7 @@ def test_every_agent_plays_an_episode(registry: Registry, tasks: list[Task], emb
         try:
             for e in range(1, 3):   # the second episode runs after the first one's learning
                 run = play(env, agent, task, e, np.ones(8), explore=True, learn=True)
-                assert run.done and run.steps or run.stopped
+                assert (run.done and run.steps) or run.stopped
                 assert all(s.action in registry.names for s in run.steps)
         finally:
             agent.close()

@@ -69,3 +69,18 @@ def test_same_seed_same_weights(encoder) -> None:
     a = build_policy(PolicyConfig(), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed=7)
     b = build_policy(PolicyConfig(), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed=7)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_stop_starts_below_the_tools(encoder) -> None:
+    """The initial STOP bias: an untrained policy rarely ends a workflow before trying a tool."""
+    state = [State.of("index it", ["project_path", "language"])]   # scip_index_code or STOP
+    batch = collate(encoder.encode_many(state))
+    stop = encoder.action_index("STOP")
+    for seed in range(3):
+        biased = build_policy(PolicyConfig(), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed).eval()
+        flat = build_policy(PolicyConfig(stop_bias=0.0), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed).eval()
+        p_biased, p_flat = biased.log_probs(batch).exp()[0, stop], flat.log_probs(batch).exp()[0, stop]
+        assert p_biased < 0.2 < p_flat                 # ≈ e^-2 odds vs ≈ even odds
+        # only STOP's bias differs between the two
+        diff = [n for (n, a), b in zip(biased.state_dict().items(), flat.state_dict().values()) if not torch.equal(a, b)]
+        assert diff == ["action_head.bias"]

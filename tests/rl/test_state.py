@@ -10,7 +10,7 @@ import pytest
 
 from tests.rl.helpers import INDEXED, hash_embed
 from toolorch.errors import ConfigError
-from toolorch.rl.state import State, StateEncoder
+from toolorch.rl.state import State, StateEncoder, makes_something_new, useful_tools
 
 
 def test_vocabulary_follows_the_registry(registry) -> None:
@@ -36,6 +36,24 @@ def test_mask_from_dataflow_with_stop_always_feasible(registry) -> None:
     feasible = {n for n, ok in zip(names, indexed) if ok}
     assert {"lean4_generate_specs", "glean_query_code", "memgraph_create_graph_from_scip"} <= feasible
     assert "n8n_generate_workflow" not in feasible and "memgraph_query_graph" not in feasible
+
+
+def test_mask_drops_tools_that_would_make_nothing_new(registry) -> None:
+    encoder = StateEncoder(registry, hash_embed)
+    names = encoder.vocab.actions
+    flow = registry.dataflow
+    # after indexing, every artifact scip_index_code declares exists: re-running it is masked
+    indexed = State.of("specs", **INDEXED)
+    assert not makes_something_new(flow, "scip_index_code", indexed.available)
+    offered = [n for n, ok in zip(names, encoder.mask(indexed)) if ok]
+    assert "scip_index_code" not in offered and offered == [*useful_tools(flow, indexed.available), "STOP"]
+    assert set(useful_tools(flow, indexed.available)) < set(flow.feasible_tools(indexed.available))
+    # a failed call made nothing, so it stays offered (a retry can still make something)
+    failed = State.of("index", ["project_path", "language"], [], [("scip_index_code", False)])
+    assert encoder.mask(failed)[names.index("scip_index_code")]
+    # one new artifact is enough: with code_facts given as an input, indexing still makes the rest
+    partial = State.of("facts", ["project_path", "language", "code_facts", "project_name"])
+    assert makes_something_new(flow, "scip_index_code", partial.available)
 
 
 def test_tokens_inputs_artifacts_and_history_recency(registry) -> None:

@@ -163,6 +163,6 @@ class CheckpointDir:
             if not isinstance(payload, dict) or payload.get("version") != version:
                 raise ValueError("not a toolorch policy checkpoint")
             return payload
-        except Exception as exc:  # noqa: BLE001 - any unreadable file means: fall back
+        except Exception as exc:
             logger.warning("skipping policy checkpoint %s: %s; falling back to an older version", path, exc)
             return None

@@ -48,6 +48,11 @@ class PolicyConfig:
     """Dimension of the goal embedding (all-MiniLM-L6-v2: 384)."""
     max_history: int = 16
     """History entries kept (the most recent); older steps are dropped from the state."""
+    stop_bias: float = -2.0
+    """Added to the initial bias of STOP's logit. STOP before the deliverable always fails, and an
+    untrained policy that gives it 1/(feasible + 1) at every step ends many early episodes
+    there; a negative bias starts it below the tools (optimistic about trying one), and the
+    labels still teach it when STOP is right."""
 
     @classmethod
     def preset(cls, name: str) -> PolicyConfig:
@@ -123,6 +128,8 @@ class KTOPolicy(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, config.n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d)
         self.action_head = nn.Linear(d, n_actions)
+        with torch.no_grad():
+            self.action_head.bias[-1] += config.stop_bias   # STOP is the last action
         self.value_head = nn.Sequential(nn.Linear(d, d), nn.Tanh(), nn.Linear(d, 1))
 
     def features(self, batch: StateBatch) -> torch.Tensor:

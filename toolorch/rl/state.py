@@ -12,7 +12,10 @@ so far and the history of (tool, outcome). The encoder makes a short token seque
 - one token per history entry (tool × outcome) with its recency (0 = the latest step).
 
 Actions are the registry's tools in registry order, then STOP. The mask of feasible actions comes
-from the registry dataflow; STOP is always feasible. This module needs numpy only (no torch), so the
+from the registry dataflow (`useful_tools`): a tool is offered when its required artifacts are
+available and it would make at least one artifact that does not exist yet (re-running a tool whose
+products all exist remakes them, which DESIGN.md's provenance labels call useless); STOP is always
+feasible. This module needs numpy only (no torch), so the
 engine can build states without loading the policy.
 """
 
@@ -30,6 +33,7 @@ from toolorch.errors import ConfigError
 from toolorch.stores.experience import STOP, Experience
 
 if TYPE_CHECKING:
+    from toolorch.registry.dataflow import Dataflow
     from toolorch.registry.registry import Registry
 
 #: `embed_fn(texts) -> (n, dim)` float array; production: toolorch.backends.vectors.embedder.
@@ -128,6 +132,24 @@ class Vocabulary:
         return {"actions": list(self.actions), "tokens": list(self.token_ids)}
 
 
+def makes_something_new(flow: Dataflow, tool: str, available: Iterable[str]) -> bool:
+    """False when every artifact `tool` declares it produces already exists: running it again in
+    this workflow could only remake them (the first producer keeps the provenance, so the call is
+    useless by DESIGN.md's labels). A tool that declares no products is never excluded."""
+    have = set(available)
+    produced = {p.artifact for p in flow.tools[tool].produces}
+    return not produced or not produced <= have
+
+
+def useful_tools(flow: Dataflow, available: Iterable[str]) -> list[str]:
+    """The actions offered at a state, in registry order: tools whose required artifacts are
+    available (`Dataflow.feasible_tools`) and that would make at least one artifact that does not
+    exist yet (`makes_something_new`). Derived from the registry's dataflow only, never from tool
+    names; the policy's mask (rl_optimized) and every agent of `toolorch bench learn` use it."""
+    have = set(available)
+    return [t for t in flow.feasible_tools(have) if makes_something_new(flow, t, have)]
+
+
 class StateEncoder:
     """State → `EncodedState`. Thread-safe: the engine and the trainer thread share one."""
 
@@ -177,11 +199,10 @@ class StateEncoder:
 
     # -- feasibility --------------------------------------------------------------------------
     def mask(self, state: State) -> np.ndarray:
-        """Feasible actions: a tool whose required artifacts are available; STOP always."""
-        have = state.available
-        flow = self.registry.dataflow
-        tools = self.vocab.actions[:-1]
-        return np.array([flow.feasible(t, have) for t in tools] + [True], dtype=bool)
+        """Feasible actions (`useful_tools`: required artifacts available, and something new to
+        make); STOP always."""
+        useful = set(useful_tools(self.registry.dataflow, state.available))
+        return np.array([t in useful for t in self.vocab.actions[:-1]] + [True], dtype=bool)
 
     # -- tokens -------------------------------------------------------------------------------
     def tokens(self, state: State) -> tuple[np.ndarray, np.ndarray]:

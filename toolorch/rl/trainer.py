@@ -43,8 +43,8 @@ class TrainerConfig:
     """λ_D, weight of desirable examples."""
     lambda_u: float = 1.0
     """λ_U, weight of undesirable examples; λ_U/λ_D is the loss aversion. The benchmark decided
-    it: 1.0 reached 90% of the oracle (2 of 3 seeds) and 0.90 held-out; the seed's 2.25 never
-    reached 90% and got 0.79 held-out (on balanced batches it pushes mass onto untried actions)."""
+    it (seeds 0,1,2): 1.0 reached 95% of the oracle in 93 episodes on average and 0.997 held-out;
+    the seed's 2.25 took 132 and got 0.97 (on balanced batches it pushes mass onto untried actions)."""
     lr: float = 1e-4
     """Adam learning rate. 1e-3 committed to the first tool that worked within one round (8 steps)
     in a synthetic two-good-tools stream; 1e-4 still moves a clear winner to p > 0.95 in a round."""

@@ -39,7 +39,7 @@ class Options:
     env: EnvConfig = field(default_factory=EnvConfig)
     kto_overrides: dict[str, Any] = field(default_factory=dict)
     temperature: float = 1.0
-    vw_epsilon: float = 0.1
+    vw_epsilon: float = 0.05
     reinforce_lr: float = 3e-4
 
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from toolorch.errors import ConfigError
-from toolorch.rl.state import State
+from toolorch.rl.state import State, useful_tools
 from toolorch.stores.experience import STOP, Experience
 
 if TYPE_CHECKING:
@@ -153,8 +153,9 @@ class EpisodeRun:
         return State.of(self.task.goal, self.inputs, self.made(), self.history)
 
     def feasible(self) -> list[str]:
-        """Feasible tools (registry order) — the same rule as the policy's action mask."""
-        return self.registry.dataflow.feasible_tools(self.artifacts)
+        """The tools offered to every agent (registry order): required artifacts available and
+        something new to make — the same rule as the policy's action mask (`useful_tools`)."""
+        return useful_tools(self.registry.dataflow, self.artifacts)
 
     # -- progress -----------------------------------------------------------------------------
     @property

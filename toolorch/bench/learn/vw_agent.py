@@ -15,7 +15,7 @@ import numpy as np
 
 from toolorch.bench.learn.agents import Agent, Observation
 from toolorch.bench.learn.env import EpisodeRun
-from toolorch.rl.state import State
+from toolorch.rl.state import State, useful_tools
 from toolorch.stores.experience import STOP
 
 
@@ -27,7 +27,7 @@ class VWAgent(Agent):
         embed_fn: Callable[[list[str]], np.ndarray],
         *,
         name: str = "vw",
-        epsilon: float = 0.1,
+        epsilon: float = 0.05,
         seed: int = 0,
         history: int = 4,
     ) -> None:
@@ -80,7 +80,7 @@ class VWAgent(Agent):
         inputs = run.inputs
         for s in run.steps:
             state = State.of(run.task.goal, inputs, s.artifacts_before, s.history_before)
-            actions = [*flow.feasible_tools(set(inputs) | set(s.artifacts_before)), STOP]
+            actions = [*useful_tools(flow, state.available), STOP]  # the feasible set it acted in
             self.vw.learn(self._example(state, actions, actions.index(s.action),
                                         0.0 if s.desirable else 1.0, s.prob or 1.0))
         if run.stopped:
