@@ -160,6 +160,11 @@ def cmd_bench(ns: argparse.Namespace) -> int:
 
 
 def cmd_train(ns: argparse.Namespace) -> int:
+    if ns.simulate:
+        from toolorch.bench.learn.warmstart import pretrain
+
+        _print_json(pretrain(_settings(), episodes=ns.simulate, seed=ns.seed))
+        return 0
     from toolorch.rl.runner import train_from_store
 
     _print_json(train_from_store(_settings(), epochs=ns.epochs))
@@ -203,8 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("rest", nargs=argparse.REMAINDER, help="options of that benchmark (--help)")
     s.set_defaults(fn=cmd_bench)
 
-    s = sub.add_parser("train", help="retrain the KTO policy offline from the whole experience store")
-    s.add_argument("--epochs", type=int, default=5)
+    s = sub.add_parser("train", help="retrain the KTO policy from the experience store, or warm-start it in simulation")
+    s.add_argument("--epochs", type=int, default=5, help="passes over the stored experiences")
+    s.add_argument("--simulate", type=int, metavar="EPISODES",
+                   help="instead: train online in the simulator on the public task suite (warm start)")
+    s.add_argument("--seed", type=int, default=0)
     s.set_defaults(fn=cmd_train)
     return p
 

@@ -124,13 +124,16 @@ class KTOAgent(Agent):
         trainer_config: TrainerConfig | None = None,
         temperature: float = 1.0,
         seed: int = 0,
+        persist: bool = False,
     ) -> None:
+        """`persist=True` writes checkpoints to the data dir (warm start, `toolorch train
+        --simulate`): a server on that data dir then starts from what was learned here."""
         from toolorch.rl.runner import PolicyRunner
 
         self.name = name
         self.runner = PolicyRunner(
             registry, settings, embed_fn, store=None, policy_config=policy_config,
-            trainer_config=trainer_config, train=True, background=False, persist=False,
+            trainer_config=trainer_config, train=True, background=False, persist=persist,
             temperature=temperature, seed=seed,
         ).start()
 
