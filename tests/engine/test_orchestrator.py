@@ -134,3 +134,11 @@ async def test_labels_follow_the_deliverables_provenance(engine: Engine) -> None
     ])
     assert wf.success
     assert [s.desirable for s in wf.steps] == [True, False, False, True]
+
+
+async def test_parallel_skips_steps_that_need_other_steps(engine: Engine) -> None:
+    wf = await run(engine, goal="make delta", inputs={"seed": "s"}, strategy="parallel")
+    by_tool = {s.tool: s for s in wf.steps}
+    assert by_tool["step_a"].success
+    assert by_tool["step_d"].result is None and "use adaptive" in (by_tool["step_d"].skipped_reason or "")
+    assert not wf.success

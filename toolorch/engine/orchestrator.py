@@ -205,8 +205,17 @@ class Orchestrator:
 
     async def _run_parallel(self, run: _Run, plan: list[_Step], progress: ProgressFn,
                             roots: list[Path] | None) -> None:
-        """Every step at once, each bound from the inputs alone: nothing waits for anything."""
-        await self._run_group(run, plan, progress, roots, len(plan))
+        """Every step at once, each bound from the inputs alone: nothing waits for anything, so a
+        step that needs another's output is skipped with a pointer to the strategies that wait."""
+        for s in plan:
+            if s.deps:
+                waits = ", ".join(f"{d} ({plan[d].tool})" for d in sorted(s.deps))
+                run.results[s.index] = StepResult(
+                    s.index, s.tool, {},
+                    skipped_reason=f"needs the output of step {waits}, but parallel starts every step at "
+                    "once; use adaptive (runs independent steps concurrently) or sequential",
+                )
+        await self._run_group(run, [s for s in plan if not s.deps], progress, roots, len(plan))
 
     async def _run_levels(self, run: _Run, plan: list[_Step], progress: ProgressFn,
                           roots: list[Path] | None) -> None:
