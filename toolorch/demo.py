@@ -48,11 +48,12 @@ async def _session(project: Path, home: Path) -> int:
 
         console.rule("[bold]1. orchestrate: the whole pipeline on the sample project (adaptive DAG)")
         goal = "Index the shapes project, explore its code, and turn it into Lean specs and an n8n workflow"
-        r = await s.call_tool("orchestrate", {
+        pipeline: dict[str, Any] = {
             "goal": goal, "strategy": "adaptive",
             "inputs": {"project_path": str(project), "language": "python",
                        "search_text": "great-circle distance between two points on a globe"},
-        }, progress_callback=progress)
+        }
+        r = await s.call_tool("orchestrate", pipeline, progress_callback=progress)
         if r.is_error:
             console.print(f"[red]{r.content[0].text}")  # type: ignore[union-attr]
             return 1
@@ -78,10 +79,11 @@ async def _session(project: Path, home: Path) -> int:
             console.print(f"[bold]{tool}[/bold] → {body}")
 
         console.rule("[bold]3. rl_optimized: the KTO policy picks the tools step by step")
-        r2 = await s.call_tool("orchestrate", {
+        planned: dict[str, Any] = {
             "goal": "Generate an n8n workflow for this project", "strategy": "rl_optimized",
             "inputs": {"project_path": str(project), "language": "python"}, "deliverable": "workflow_path",
-        }, progress_callback=progress)
+        }
+        r2 = await s.call_tool("orchestrate", planned, progress_callback=progress)
         wf2 = r2.structured_content or {}
         if r2.is_error:
             console.print(f"[red]{r2.content[0].text}")  # type: ignore[union-attr]

@@ -65,7 +65,7 @@ class BatchWorker:
                     except Exception:
                         log.debug("%s: idle hook failed", self._thread.name, exc_info=True)
                 continue
-            batch = []
+            batch: list[Any] = []
             while self._items and len(batch) < self._batch_max:
                 batch.append(self._items.popleft())
             try:
