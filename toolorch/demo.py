@@ -37,8 +37,8 @@ async def _session(project: Path, home: Path) -> int:
            "TOOLORCH_LOG_LEVEL": "WARNING", "HF_HUB_OFFLINE": "1"}
     params = StdioServerParameters(command=sys.executable, args=["-m", "server"], env=env)
 
-    async def progress(done: float, total: float | None, message: str | None) -> None:
-        console.print(f"  [dim]progress {done:g}/{total or '?'}[/dim] {message or ''}")
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        console.print(f"  [dim]progress {progress:g}/{total or '?'}[/dim] {message or ''}")
 
     async with stdio_client(params) as (read, write), ClientSession(read, write) as s:
         init = await s.initialize()
