@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,11 +47,12 @@ class App:
         self.engine = engine
         self.orchestrator = Orchestrator(engine)
         self.tools = tools.list_tools(engine.registry, engine.settings.cypher_allow_writes)
-        self._roots: dict[int, list[Path]] = {}
+        # per client session; weak keys, so closed sessions (HTTP clients come and go) are dropped
+        self._roots: weakref.WeakKeyDictionary[Any, list[Path]] = weakref.WeakKeyDictionary()
 
     async def roots_of(self, ctx: ServerRequestContext[Any]) -> list[Path]:
         """The client's MCP roots (file:// URIs), asked once per session when it offers them."""
-        key = id(ctx.session)
+        key = ctx.session
         if key in self._roots:
             return self._roots[key]
         roots: list[Path] = []
