@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 SleepFn = Callable[[float], Awaitable[None]]
 _SESSIONS = 256  # direct-call histories kept (LRU)
+_HISTORY = 16    # (tool, outcome) pairs a state remembers (the policy's history length)
 
 
 class SessionState:
@@ -42,7 +43,7 @@ class SessionState:
 
     def __init__(self) -> None:
         self.artifacts: dict[str, Any] = {}
-        self.history: list[tuple[str, bool]] = []
+        self.history: deque[tuple[str, bool]] = deque(maxlen=_HISTORY)
 
 
 class Engine:
@@ -290,7 +291,7 @@ class Engine:
             session.artifacts.update(self.registry.dataflow.artifacts_of(tool, result.output))
         session.history.append((tool, result.success))
         exp = Experience(
-            goal="", inputs_present=[], artifacts=before_artifacts, history=before_history[-16:],
+            goal="", inputs_present=[], artifacts=before_artifacts, history=before_history,
             action=tool, desirable=result.success, success=result.success, session_id=session_id,
             strategy="direct", error_kind=result.error_kind, latency_s=result.time_s, cost=result.cost,
             attempts=result.attempts, cached=result.cached,
