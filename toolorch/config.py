@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     allowed_roots: str = Field(
         "",
         description="Directories tools may read and write, separated by ':' (os.pathsep). "
-        "Default: the current directory. The data dir is always allowed.",
+        "Default: the current directory, unless that is '/'. The data dir is always allowed.",
     )
     node_bin: Path = Field(PROJECT_ROOT / "node_modules" / ".bin", description="Pinned npm tools.")
 
@@ -74,7 +74,12 @@ class Settings(BaseSettings):
     def roots(self) -> list[Path]:
         """Allowed roots, resolved; the data dir is always one of them."""
         raw = [p for p in self.allowed_roots.split(os.pathsep) if p.strip()]
-        roots = [Path(p).expanduser().resolve() for p in raw] or [Path.cwd().resolve()]
+        roots = [Path(p).expanduser().resolve() for p in raw]
+        if not roots:
+            cwd = Path.cwd().resolve()
+            # a server started from "/" (as desktop clients do) must not open the whole disk:
+            # then only the data dir and the client's MCP roots are allowed
+            roots = [] if cwd == Path(cwd.anchor) else [cwd]
         return [*roots, self.home]
 
     def ensure_home(self) -> Path:
