@@ -197,6 +197,30 @@ def test_rolling_and_episodes_to() -> None:
     assert rolling(s, 2).tolist() == [0.0, 0.0, 0.5, 1.0, 1.0, 1.0]
     assert episodes_to(s, 1.0, 2) == 4
     assert episodes_to(s, 0.5, 4) == 4 and episodes_to([0] * 5, 0.1, 2) is None
+    lucky = [1, 1, 0, 0, 1, 1, 1]          # touches 1.0 at episode 2, stays there from episode 6
+    assert episodes_to(lucky, 1.0, 2) == 2 and episodes_to(lucky, 1.0, 2, sustained=True) == 6
+    assert episodes_to([1, 1, 1, 0], 1.0, 2, sustained=True) is None
+
+
+def test_goals_are_checked_per_seed_too() -> None:
+    from toolorch.bench.learn.report import goals
+
+    def stat(values: list[float | None]) -> dict[str, object]:
+        real = [v for v in values if v is not None]
+        out: dict[str, object] = {"values": values, "n": len(values), "n_valid": len(real)}
+        return {**out, "mean": float(np.mean(real))} if real else out
+
+    summary = {
+        "kto(λ=1)": {"episodes_to_95": stat([80, 120]), "heldout_success": stat([0.99, 0.95]),
+                     "cost_per_success_vs_oracle": stat([1.02, 1.15])},
+        "vw": {"episodes_to_95": stat([150, 100])},
+        "random": {"episodes_to_95": stat([None, None])},
+    }
+    g = goals(summary, "kto(λ=1)", 300)
+    assert g["faster_than_every_baseline_to_95"] is True          # means: 100 < 125
+    assert g["cost_per_success_within_10pct"] is True              # mean 1.085
+    assert [s["faster_than_every_baseline_to_95"] for s in g["per_seed"]] == [True, False]
+    assert [s["cost_per_success_within_10pct"] for s in g["per_seed"]] == [True, False]
 
 
 def test_observation_is_what_the_policy_sees(registry: Registry, tasks: list[Task]) -> None:

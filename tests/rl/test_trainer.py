@@ -92,3 +92,21 @@ def test_train_offline_from_the_whole_store(registry, settings) -> None:
     assert choice.version == 1 and choice.action == GOOD
     with pytest.raises(ValueError, match="empty"):
         train_offline(MemoryStore(), registry, settings, embed_fn=hash_embed)
+
+
+def test_exploration_temperature_anneals_with_training_rounds(registry, settings) -> None:
+    """Sampling temperature = T·decay^version with a floor; the logged propensity uses it."""
+    settings = settings.model_copy(update={"train_every": 32})
+    runner = PolicyRunner(registry, settings, hash_embed, background=False, persist=False,
+                          temperature=1.0, temperature_decay=0.5, min_temperature=0.3)
+    assert runner.sampling_temperature(0) == 1.0
+    assert runner.sampling_temperature(1) == 0.5 and runner.sampling_temperature(5) == 0.3
+    state = State.of(GOAL, **INDEXED)
+    stream(runner, rounds=2)
+    assert runner.version == 2 and runner.sampling_temperature() == pytest.approx(0.3)
+    choice = runner.choose(state, explore=True)
+    logits = torch.log(torch.tensor([runner.choose(state, explore=False).probs[a] for a in choice.probs]))
+    expected = torch.softmax(logits / 0.3, dim=-1)   # the same distribution sharpened at T = 0.3
+    assert choice.probs[choice.action] == pytest.approx(float(expected[list(choice.probs).index(choice.action)]), rel=1e-4)
+    fixed = PolicyRunner(registry, settings, hash_embed, train=False, persist=False, temperature_decay=1.0)
+    assert fixed.sampling_temperature(100) == 1.0

@@ -80,6 +80,8 @@ class PolicyRunner:
         background: bool = True,
         persist: bool = True,
         temperature: float = 1.0,
+        temperature_decay: float = 0.97,
+        min_temperature: float = 0.5,
         reload_interval_s: float = 2.0,
         seed: int = 0,
     ) -> None:
@@ -91,6 +93,7 @@ class PolicyRunner:
         self._policy_config, self._trainer_config = policy_config, trainer_config
         self._train, self._background, self._persist = train, background, persist
         self.temperature, self.reload_interval_s, self.seed = temperature, reload_interval_s, seed
+        self.temperature_decay, self.min_temperature = temperature_decay, min(min_temperature, temperature)
         self.checkpoints = CheckpointDir(settings.home / "policy") if persist else None
         self._lock = threading.Lock()        # guards start and the actor swap
         self._act_lock = threading.Lock()    # the sampling generator is not thread-safe
@@ -152,6 +155,12 @@ class PolicyRunner:
                 self._actor, self.version = actor, version
 
     # -- deciding -----------------------------------------------------------------------------
+    def sampling_temperature(self, version: int | None = None) -> float:
+        """Exploration anneals with training: temperature · decay^version, never below
+        `min_temperature` (version = training rounds so far, so it survives restarts)."""
+        v = self.version if version is None else version
+        return max(self.min_temperature, self.temperature * self.temperature_decay ** v)
+
     def choose(self, state: State, explore: bool = True) -> Choice:
         """Sample the next action (explore) or take the most probable one (greedy)."""
         return self.choose_batch([state], explore)[0]
@@ -170,7 +179,8 @@ class PolicyRunner:
         actor, version = self._actor, self.version
         with self._act_lock, torch.inference_mode():
             logits, values = actor(batch)
-            action, prob, probs = sample_actions(logits, self.temperature, not explore, self._generator)
+            action, prob, probs = sample_actions(logits, self.sampling_temperature(version), not explore,
+                                                 self._generator)
         names = self.encoder.vocab.actions
         rows = probs.tolist()
         return [

@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="toolorch bench learn", description=__doc__.split("\n")[0])
     p.add_argument("--episodes", type=int, default=None, help="training episodes per agent and seed (300)")
-    p.add_argument("--seeds", default=None, help="comma-separated seeds (0,1,2)")
+    p.add_argument("--seeds", default=None, help="comma-separated seeds (0,1,2,3,4)")
     p.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="task suite JSONL")
     p.add_argument("--out", type=Path, default=Path("bench-learn"), help="output directory")
     p.add_argument("--mode", choices=["sim", "real"], default="sim",
@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--env-config", type=Path, help="JSON of EnvConfig fields (failure rates, costs, ...)")
     p.add_argument("--degrade", help="nonstationary: TOOL:EPISODE:RATE (a tool degrades mid-run)")
     p.add_argument("--temperature", type=float, default=None, help="KTO sampling temperature while training")
+    p.add_argument("--temperature-decay", type=float, default=None,
+                   help="KTO temperature × decay^(training rounds), floored at --min-temperature")
+    p.add_argument("--min-temperature", type=float, default=None, help="floor of the annealed temperature")
     p.add_argument("--kto", action="append", default=[], metavar="FIELD=VALUE",
                    help="TrainerConfig override for the KTO agents (repeatable), e.g. lr=3e-4")
     p.add_argument("--quick", action="store_true", help="few episodes, one seed (tests, smoke runs)")
@@ -79,6 +82,10 @@ def options_from_args(ns: argparse.Namespace) -> Any:
         opts.lambda_u = ns.lambda_u
     if ns.temperature is not None:
         opts.temperature = ns.temperature
+    if ns.temperature_decay is not None:
+        opts.temperature_decay = ns.temperature_decay
+    if ns.min_temperature is not None:
+        opts.min_temperature = ns.min_temperature
     opts.env = EnvConfig.from_json(ns.env_config) if ns.env_config else EnvConfig()
     if ns.degrade:
         opts.env.degrade = Degrade.parse(ns.degrade)
@@ -121,7 +128,8 @@ def _run_sim(opts: Any, out: Path) -> int:
     payload: dict[str, Any] = {
         "options": {"episodes": opts.episodes, "seeds": opts.seeds, "suite": str(opts.suite),
                     "window": opts.window, "eval_repeats": opts.eval_repeats, "lambda_u": opts.lambda_u,
-                    "temperature": opts.temperature, "kto_overrides": opts.kto_overrides,
+                    "temperature": opts.temperature, "temperature_decay": opts.temperature_decay,
+                    "min_temperature": opts.min_temperature, "kto_overrides": opts.kto_overrides,
                     "env": opts.env.to_dict()},
         "tasks": data["tasks"],
         "agents": summary,

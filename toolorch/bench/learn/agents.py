@@ -123,6 +123,8 @@ class KTOAgent(Agent):
         policy_config: PolicyConfig | None = None,
         trainer_config: TrainerConfig | None = None,
         temperature: float = 1.0,
+        temperature_decay: float = 0.97,
+        min_temperature: float = 0.5,
         seed: int = 0,
         persist: bool = False,
     ) -> None:
@@ -134,7 +136,8 @@ class KTOAgent(Agent):
         self.runner = PolicyRunner(
             registry, settings, embed_fn, store=None, policy_config=policy_config,
             trainer_config=trainer_config, train=True, background=False, persist=persist,
-            temperature=temperature, seed=seed,
+            temperature=temperature, temperature_decay=temperature_decay,
+            min_temperature=min_temperature, seed=seed,
         ).start()
 
     def act(self, obs: Observation, explore: bool) -> tuple[str, float | None]:

@@ -30,7 +30,7 @@ AGENTS = ("oracle", "random", "vw", "reinforce", "kto", "kto_alt")
 @dataclass
 class Options:
     episodes: int = 300
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     suite: Path = DEFAULT_SUITE
     agents: list[str] = field(default_factory=lambda: list(AGENTS))
     lambda_u: float = 1.0
@@ -39,6 +39,8 @@ class Options:
     env: EnvConfig = field(default_factory=EnvConfig)
     kto_overrides: dict[str, Any] = field(default_factory=dict)
     temperature: float = 1.0
+    temperature_decay: float = 0.97
+    min_temperature: float = 0.5
     vw_epsilon: float = 0.05
     reinforce_lr: float = 3e-4
 
@@ -74,7 +76,8 @@ def make_agent(name: str, opts: Options, seed: int, registry: Any, settings: Any
         lam = opts.lambda_u if name == "kto" else (1.0 if opts.lambda_u != 1.0 else 2.25)
         config = kto_trainer_config(lam, seed, opts.kto_overrides)
         return KTOAgent(registry, settings, embed, name=f"kto(λ={lam:g})", trainer_config=config,
-                        temperature=opts.temperature, seed=seed)
+                        temperature=opts.temperature, temperature_decay=opts.temperature_decay,
+                        min_temperature=opts.min_temperature, seed=seed)
     raise ValueError(f"unknown agent {name!r}; choose from {', '.join(AGENTS)}")
 
 

@@ -1,8 +1,10 @@
 """Results of a benchmark run: learning-curve CSV, PNG plot, summary dict, rich table.
 
 Summary per agent (mean, std, min, max over seeds, plus the per-seed values):
-- `episodes_to_90` / `episodes_to_95`: first episode at which the trailing-window training success
-  reaches 90% / 95% of the oracle's success rate (same seed, same episodes); null = never.
+- `episodes_to_90` / `episodes_to_95`: first episode from which the trailing-window training
+  success STAYS at or above 90% / 95% of the oracle's success rate until the end of training (same
+  seed, same episodes); null = never. `episodes_to_95_first`: the first touch of the 95% line,
+  which a lucky streak can produce when even random choices succeed ≈ 90% of the time.
 - `train_success_last`: success rate over the last window of training episodes.
 - `heldout_success`, `heldout_cost_per_success`: greedy evaluation (no learning) on the test split
   (held-out phrasings); `train_eval_success`: the same on the train split.
@@ -71,7 +73,7 @@ def _stats(values: Sequence[float | None]) -> dict[str, Any]:
 
 
 def summarize(results: Sequence[TrainResult], evals: dict[tuple[str, int], dict[str, Any]],
-              window: int) -> dict[str, Any]:
+              window: int, sustained: bool = True) -> dict[str, Any]:
     """Per-agent statistics over seeds (see the module docstring)."""
     oracle_rate = {r.seed: float(np.mean(r.success)) for r in results if r.agent == "oracle"}
     oracle_cps = {s: e["heldout"]["cost_per_success"] for (a, s), e in evals.items() if a == "oracle"}
@@ -79,14 +81,15 @@ def summarize(results: Sequence[TrainResult], evals: dict[tuple[str, int], dict[
     for agent in dict.fromkeys(r.agent for r in results):
         mine = [r for r in results if r.agent == agent]
         rows: dict[str, list[Any]] = {k: [] for k in (
-            "episodes_to_90", "episodes_to_95", "train_success_last", "train_cost_per_success_last",
+            "episodes_to_90", "episodes_to_95", "episodes_to_95_first", "train_success_last", "train_cost_per_success_last",
             "heldout_success", "heldout_cost_per_success", "cost_per_success_vs_oracle",
             "train_eval_success", "seconds")}
         failed: dict[str, int] = {}
         for r in mine:
             base = oracle_rate.get(r.seed)
-            rows["episodes_to_90"].append(None if base is None else episodes_to(r.success, 0.90 * base, window))
-            rows["episodes_to_95"].append(None if base is None else episodes_to(r.success, 0.95 * base, window))
+            for key, share, keep in (("episodes_to_90", 0.90, sustained), ("episodes_to_95", 0.95, sustained),
+                                     ("episodes_to_95_first", 0.95, False)):
+                rows[key].append(None if base is None else episodes_to(r.success, share * base, window, keep))
             last_s, last_c = r.success[-window:], r.cost[-window:]
             rows["train_success_last"].append(float(np.mean(last_s)))
             rows["train_cost_per_success_last"].append(sum(last_c) / sum(last_s) if sum(last_s) else None)
@@ -128,7 +131,27 @@ def goals(summary: dict[str, Any], kto: str, episodes: int) -> dict[str, Any]:
         "reaches_95_within_episodes": reached_all(kto, "episodes_to_95") and (k95 or math.inf) <= episodes,
         "heldout_success_at_least_0.90": held is not None and held >= 0.90,
         "cost_per_success_within_10pct": ratio is not None and ratio <= 1.10,
+        "per_seed": _goals_per_seed(summary, kto, baselines, episodes),
     }
+
+
+def _goals_per_seed(summary: dict[str, Any], kto: str, baselines: list[str], episodes: int) -> list[dict[str, Any]]:
+    """The same four checks on every seed alone (seeds in run order; a baseline that never reaches
+    95% on a seed is beaten there by any KTO value)."""
+    def values(agent: str, key: str) -> list[Any]:
+        return list(summary.get(agent, {}).get(key, {}).get("values", []))
+
+    k95, held, ratio = values(kto, "episodes_to_95"), values(kto, "heldout_success"), values(kto, "cost_per_success_vs_oracle")
+    out = []
+    for i, k in enumerate(k95):
+        others = [v[i] for b in baselines if len(v := values(b, "episodes_to_95")) > i and v[i] is not None]
+        out.append({
+            "faster_than_every_baseline_to_95": k is not None and all(k < o for o in others),
+            "reaches_95_within_episodes": k is not None and k <= episodes,
+            "heldout_success_at_least_0.90": held[i] is not None and held[i] >= 0.90,
+            "cost_per_success_within_10pct": ratio[i] is not None and ratio[i] <= 1.10,
+        })
+    return out
 
 
 def print_table(summary: dict[str, Any], title: str) -> None:
@@ -146,12 +169,12 @@ def print_table(summary: dict[str, Any], title: str) -> None:
         return text
 
     table = Table(title=title)
-    for col in ("agent", "ep→90%", "ep→95%", "train succ (last)", "held-out succ",
+    for col in ("agent", "ep→90%", "ep→95%", "1st 95%", "train succ (last)", "held-out succ",
                 "held-out cost/succ", "vs oracle", "seconds"):
         table.add_column(col, justify="left" if col == "agent" else "right")
     for agent, s in summary.items():
         table.add_row(agent, fmt(s["episodes_to_90"], 0), fmt(s["episodes_to_95"], 0),
-                      fmt(s["train_success_last"]), fmt(s["heldout_success"]),
+                      fmt(s["episodes_to_95_first"], 0), fmt(s["train_success_last"]), fmt(s["heldout_success"]),
                       fmt(s["heldout_cost_per_success"]), fmt(s["cost_per_success_vs_oracle"]),
                       fmt(s["seconds"], 1))
     Console(stderr=True).print(table)

@@ -111,10 +111,19 @@ def rolling(values: Sequence[float], window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def episodes_to(success: Sequence[int], target: float, window: int) -> int | None:
-    """First episode at which the trailing `window`-episode success rate reaches `target`
-    (needs a full window), or None if it never does."""
+def episodes_to(success: Sequence[int], target: float, window: int, sustained: bool = False) -> int | None:
+    """First episode at which the trailing `window`-episode success rate reaches `target` (needs a
+    full window), or None if it never does. `sustained`: the first episode from which the rate
+    STAYS at or above `target` until the end of training, so a lucky streak that falls back does
+    not count (with ≈ 90% success from random choices a trailing rate touches 0.95 by chance)."""
     r = rolling(success, window)
+    if sustained:
+        first: int | None = None
+        for e in range(len(r), window - 1, -1):
+            if r[e - 1] < target - 1e-12:
+                break
+            first = e
+        return first
     for e in range(window, len(r) + 1):
         if r[e - 1] >= target - 1e-12:
             return e
