@@ -32,6 +32,7 @@ from toolorch.errors import BackendError
 from toolorch.scip import kinds as K
 from toolorch.scip import symbols as S
 from toolorch.scip.model import ScipIndex, SymbolInfo
+from toolorch.stores.sqlite import connect_wal
 
 if TYPE_CHECKING:
     from toolorch.backends.base import ToolContext
@@ -85,11 +86,7 @@ class FactStore:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                   check_same_thread=False, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn = connect_wal(self.path, BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except sqlite3.Error as exc:
             raise BackendError(f"cannot open the fact store {self.path}: {exc}") from exc
         conn.row_factory = sqlite3.Row

@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from toolorch.stores.sqlite import connect_wal
+
 DatasetKey = tuple[str, str]  # (namespace, name)
 
 #: OpenLineage eventType -> Marquez RunState. Terminal states are never replaced by START/RUNNING
@@ -146,11 +148,7 @@ class LineageStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), timeout=busy_timeout_s, isolation_level=None,
-                                   check_same_thread=False)
-        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db = connect_wal(path, busy_timeout_s, isolation_level=None)
         with self._lock:
             self._db.executescript(_SCHEMA)  # IF NOT EXISTS: safe when processes race here
 

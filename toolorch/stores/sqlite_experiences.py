@@ -23,6 +23,7 @@ from typing import Any
 
 from toolorch.errors import BackendError
 from toolorch.stores.experience import Experience, ExperienceStore
+from toolorch.stores.sqlite import connect_wal
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +86,7 @@ class SqliteExperienceStore(ExperienceStore):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                check_same_thread=False,
-            )
-            self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db = connect_wal(self.path, BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             with self._transaction():
                 if self._db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
                     for statement in filter(str.strip, _SCHEMA.split(";")):
