@@ -88,7 +88,7 @@ def list_tools(registry: Registry, cypher_writes: bool) -> list[types.Tool]:
 
 
 def success(output: dict[str, Any], max_chars: int, summary: str | None = None) -> types.CallToolResult:
-    text = json.dumps(output, indent=1, default=str)
+    text = json.dumps(output, default=str, ensure_ascii=False)
     if len(text) > max_chars:
         text = text[:max_chars] + f"\n… (truncated at {max_chars} characters; the structured content is complete)"
     blocks: list[types.ContentBlock] = []

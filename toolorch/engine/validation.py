@@ -26,6 +26,8 @@ class ArgumentValidator:
         if not isinstance(args, dict):
             raise ValidationError(f"{self.tool}: arguments must be a JSON object, got {type(args).__name__}")
         _check_sizes(self.tool, args, self.max_string, "")
+        if self._validator.is_valid(args):  # the common case: no error objects built
+            return {**self._defaults, **args}
         error = next(iter(sorted(self._validator.iter_errors(args), key=_depth)), None)
         if error is not None:
             field = "/".join(str(p) for p in error.absolute_path)
