@@ -25,7 +25,7 @@ def _metrics(engine: Engine) -> dict[str, Any]:
     return {
         "metrics": engine.metrics.snapshot(),
         "cache": engine.cache.stats(),
-        "breakers": {k: b.snapshot() for k, b in engine._breakers.items()},
+        "breakers": engine.breaker_states(),
     }
 
 

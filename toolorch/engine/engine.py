@@ -134,6 +134,10 @@ class Engine:
             self._breakers[key] = br
         return br
 
+    def breaker_states(self) -> dict[str, dict[str, object]]:
+        """Every backend's circuit, for the metrics resource."""
+        return {k: b.snapshot() for k, b in self._breakers.items()}
+
     def session(self, session_id: str) -> SessionState:
         s = self._sessions.get(session_id)
         if s is None:

@@ -165,10 +165,10 @@ class Orchestrator:
                     if head in ids:
                         step.deps.add(ids[head])
                     elif ref in self.dataflow.producers:
-                        step.deps |= {p.index for p in plan if ref in _produced_names(self, p.tool)}
+                        step.deps |= {p.index for p in plan if ref in self.dataflow.made_by[p.tool]}
                 for c in self.engine.registry.get(s.tool).consumes:
                     if c.artifact not in run.artifacts and not (c.arg and c.arg in s.arguments):
-                        step.deps |= {p.index for p in plan if c.artifact in _produced_names(self, p.tool)}
+                        step.deps |= {p.index for p in plan if c.artifact in self.dataflow.made_by[p.tool]}
                 ids[sid] = i
                 ids.setdefault(s.tool, i)
                 plan.append(step)
@@ -433,10 +433,6 @@ class Orchestrator:
         note = await self._apply_feedback(req)
         assert req.feedback is not None
         return WorkflowResult(req.feedback.workflow_id, "", req.strategy.value, True, [], planner="feedback", notes=[note])
-
-
-def _produced_names(orch: Orchestrator, tool: str) -> set[str]:
-    return {p.artifact for p in orch.engine.registry.get(tool).produces}
 
 
 def _why_not_run(run: _Run, timed_out: bool) -> str:

@@ -49,6 +49,8 @@ class Dataflow:
         for t in tools:
             for p in t.produces:
                 self.producers.setdefault(p.artifact, []).append(t.name)
+        #: tool → the artifacts it makes
+        self.made_by: dict[str, frozenset[str]] = {t.name: frozenset(p.artifact for p in t.produces) for t in tools}
         # A required argument no `consumes` entry covers is an implicit consume of the artifact
         # of the same name (an input can supply it); without it a planned step could not run.
         self.implicit: dict[str, list[str]] = {}
@@ -92,7 +94,7 @@ class Dataflow:
             for name in self.order:
                 if name not in plan and not self.missing(name, have):
                     plan.append(name)
-                    have |= {p.artifact for p in self.tools[name].produces}
+                    have |= self.made_by[name]
                     progress = True
         return self.toposort(plan, available)
 
@@ -131,7 +133,7 @@ class Dataflow:
             raise ValueError(f"nothing can produce {art!r} from {sorted(have)}")
         chosen[:] = best[2]
         for n in chosen:
-            have |= {p.artifact for p in self.tools[n].produces}
+            have |= self.made_by[n]
 
     def _need_tool(self, tool: str, have: set[str], chosen: list[str], visiting: set[str]) -> None:
         if tool in chosen:
@@ -142,7 +144,7 @@ class Dataflow:
             if self.missing(tool, have) == missing:  # pragma: no cover - _need_artifact raises
                 raise ValueError(f"cannot satisfy {missing[0]!r} for {tool}")
         chosen.append(tool)
-        have |= {p.artifact for p in self.tools[tool].produces}
+        have |= self.made_by[tool]
 
     def dag(self, plan: list[str], available: Iterable[str]) -> dict[str, set[str]]:
         """Edges of the plan: tool → the planned tools it waits for. A consumed artifact that is
