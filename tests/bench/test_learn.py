@@ -217,10 +217,20 @@ def test_goals_are_checked_per_seed_too() -> None:
         "random": {"episodes_to_95": stat([None, None])},
     }
     g = goals(summary, "kto(λ=1)", 300)
-    assert g["faster_than_every_baseline_to_95"] is True          # means: 100 < 125
+    assert g["faster_than_every_baseline_to_95"] is True          # means: 100 < 125 < 301
+    assert g["episodes_to_95_censored_mean"] == {"kto(λ=1)": 100, "vw": 125, "random": 301}
     assert g["cost_per_success_within_10pct"] is True              # mean 1.085
     assert [s["faster_than_every_baseline_to_95"] for s in g["per_seed"]] == [True, False]
     assert [s["cost_per_success_within_10pct"] for s in g["per_seed"]] == [True, False]
+    # a baseline that misses a seed counts as episodes + 1 there (a lower bound of its value)
+    summary["vw"] = {"episodes_to_95": stat([None, 60])}              # censored mean 180.5
+    assert goals(summary, "kto(λ=1)", 300)["faster_than_every_baseline_to_95"] is True
+    summary["vw"] = {"episodes_to_95": stat([None, 10])}              # censored mean 155.5, still slower
+    assert goals(summary, "kto(λ=1)", 300)["faster_than_every_baseline_to_95"] is True
+    summary["vw"] = {"episodes_to_95": stat([90, 100])}               # 95 < 100
+    assert goals(summary, "kto(λ=1)", 300)["faster_than_every_baseline_to_95"] is False
+    summary["kto(λ=1)"]["episodes_to_95"] = stat([80, None])          # KTO must reach it on every seed
+    assert goals(summary, "kto(λ=1)", 300)["reaches_95_within_episodes"] is False
 
 
 def test_observation_is_what_the_policy_sees(registry: Registry, tasks: list[Task]) -> None:
@@ -246,3 +256,15 @@ def test_quick_cli_writes_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert lines[0].startswith("episode,agent,seed") and len(lines) == 1 + 3 * 30
     assert (tmp_path / "curves.png").stat().st_size > 1000
     assert json.loads((tmp_path / "summary.json").read_text())["tasks"]["train"] == len(split(load_suite(DEFAULT_SUITE), "train"))
+
+
+@pytest.mark.slow
+def test_seeds_in_worker_processes_give_the_same_curves(tmp_path: Path) -> None:
+    from toolorch.bench.learn import main
+
+    common = ["--episodes", "20", "--window", "10", "--eval-repeats", "1", "--seeds", "3,4",
+              "--agents", "oracle,random"]
+    assert main([*common, "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
+    assert main([*common, "--jobs", "2", "--out", str(tmp_path / "two")]) == 0
+    one, two = ((tmp_path / d / "curves.csv").read_text() for d in ("one", "two"))
+    assert one == two and one.count("\n") == 1 + 2 * 2 * 20

@@ -142,3 +142,10 @@ async def test_parallel_skips_steps_that_need_other_steps(engine: Engine) -> Non
     assert by_tool["step_a"].success
     assert by_tool["step_d"].result is None and "use adaptive" in (by_tool["step_d"].skipped_reason or "")
     assert not wf.success
+
+
+async def test_a_failed_attempt_at_the_deliverable_credits_what_it_used(engine: Engine) -> None:
+    # seed "fail" makes step_c (the maker of gamma) fail: step_a served the goal, step_c did not
+    wf = await run(engine, goal="g", inputs={"seed": "fail"}, strategy="sequential", deliverable="gamma")
+    assert not wf.success
+    assert [(s.tool, s.desirable) for s in wf.steps] == [("step_a", True), ("step_c", False)]

@@ -53,3 +53,20 @@ def test_relabel_in_memory_and_workflow_outcome() -> None:
     assert buf.relabel("w", True) == 2
     assert buf.n_desirable == 3 and buf.outcome(first) == 1.0
     assert buf.success_rate() == pytest.approx(2 / 3)
+
+
+def test_inverse_propensity_draws() -> None:
+    buf = ExperienceBuffer(capacity=100, seed=0)
+    rare = experience("STOP", False, propensity=0.1)                       # a rarely sampled action
+    common = [experience("n8n_generate_workflow", False, propensity=0.9) for _ in range(9)]
+    unlogged = experience("glean_query_code", False)                         # direct call: weight 1
+    buf.add([rare, *common, unlogged])
+    uniform = [e.id for e in buf.sample_balanced(4000)]
+    weighted = [e.id for e in buf.sample_balanced(4000, propensity_floor=0.05)]
+    share = weighted.count(rare.id) / len(weighted)
+    # weights 10 : 9 × 1.11 : 1 → the rare one is drawn ≈ 10/21 of the time (uniform: 1/11)
+    assert share == pytest.approx(10 / 21, abs=0.03)
+    assert uniform.count(rare.id) / len(uniform) == pytest.approx(1 / 11, abs=0.02)
+    assert weighted.count(unlogged.id) / len(weighted) == pytest.approx(1 / 21, abs=0.015)
+    floored = [e.id for e in buf.sample_balanced(4000, propensity_floor=0.5)]
+    assert floored.count(rare.id) / len(floored) == pytest.approx(2 / 13, abs=0.02)  # 1/0.5 = 2

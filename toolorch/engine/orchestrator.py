@@ -1,12 +1,11 @@
 """orchestrate: plan (explicit, dataflow, or policy), run with a strategy, label, log.
 
 Labels (DESIGN.md): a step is desirable when it succeeded and served the goal. With a deliverable,
-"served" means provenance: the step that first made the deliverable, and every step whose outputs
-a desirable step consumed. Credit goes to an artifact's FIRST producer, so re-running a tool that
-remakes what exists is useless (the learning benchmark showed that crediting the latest producer,
-or any later use, teaches the policy to loop). With no deliverable, success is enough. A failed
-step, a useless step, a step the budget refused, or a STOP before the goal is undesirable.
-Feedback relabels later.
+"served" means provenance (`toolorch.rl.labels.served_goal`, the rule the learning benchmark uses
+too): the step that first made the deliverable, or the attempts at it when it was not made, and
+every step whose outputs those consumed. With no deliverable, success is enough. A failed step, a
+useless step, a step the budget refused, or a STOP before the goal is undesirable. Feedback
+relabels later.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from toolorch.engine.request import OrchestrateRequest, Strategy
 from toolorch.engine.results import StepResult, ToolResult, WorkflowResult
 from toolorch.ids import new_id
 from toolorch.registry.dataflow import refs, render
+from toolorch.rl.labels import StepTrace, served_goal
 from toolorch.stores.experience import STOP, Experience
 
 if TYPE_CHECKING:
@@ -366,21 +366,23 @@ class Orchestrator:
             for s in steps:
                 s.desirable = s.success if s.result is not None else None
             return
-        # provenance of the deliverable, walked back through what each credited step used
+        # provenance of the deliverable (or of the attempts at it), see toolorch/rl/labels.py
         if d in self.dataflow.tools:
-            roots = [s.index for s in steps if s.tool == d and s.success][:1]
+            maker = next((s.index for s in steps if s.tool == d and s.success), None)
         else:
-            roots = [run.producer[d]] if d in run.producer else []
-        credited: set[int] = set()
-        todo = list(roots)
-        while todo:
-            i = todo.pop()
-            if i not in credited:
-                credited.add(i)
-                todo.extend(run.used.get(i, ()))
-        for s in steps:
-            if s.result is not None:
-                s.desirable = s.success and s.index in credited
+            maker = run.producer.get(d)
+        by_index = {s.index: s for s in steps}
+        order = sorted(by_index)
+        position = {i: n for n, i in enumerate(order)}
+        traces = [
+            StepTrace(by_index[i].tool, by_index[i].result is not None, by_index[i].success,
+                      frozenset(position[u] for u in run.used.get(i, ()) if u in position))
+            for i in order
+        ]
+        labels = served_goal(traces, d, None if maker is None else position.get(maker), self.dataflow)
+        for i, good in zip(order, labels, strict=True):
+            if by_index[i].result is not None:
+                by_index[i].desirable = good
 
     def _experiences(self, run: _Run, steps: list[StepResult], stop: tuple[float | None, dict[str, float] | None] | None,
                      version: int | None, success: bool, session_id: str) -> list[Experience]:

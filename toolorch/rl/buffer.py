@@ -38,6 +38,7 @@ class ExperienceBuffer:
         self.rng = np.random.default_rng(seed)
         self._sides: dict[bool, OrderedDict[str, Experience]] = {True: OrderedDict(), False: OrderedDict()}
         self._lists: dict[bool, list[Experience] | None] = {True: None, False: None}
+        self._weights: dict[bool, tuple[float, np.ndarray] | None] = {True: None, False: None}
         self._outcomes: OrderedDict[str, tuple[int, bool]] = OrderedDict()
         self._recent_success: deque[bool] = deque(maxlen=window)
         self._lock = threading.Lock()
@@ -121,25 +122,45 @@ class ExperienceBuffer:
                 return None
             return sum(self._recent_success) / len(self._recent_success)
 
-    def sample_balanced(self, batch_size: int) -> list[Experience]:
+    def sample_balanced(self, batch_size: int, propensity_floor: float | None = None) -> list[Experience]:
         """Half desirable, half undesirable (with replacement when a side is short); all from
-        one side when the other is empty. Raises ValueError on an empty buffer."""
+        one side when the other is empty. Raises ValueError on an empty buffer.
+
+        `propensity_floor`: draw each side's examples with probability ∝ 1 / max(π_b(a|s), floor)
+        (π_b = the logged propensity; 1 when none was logged), with replacement. The data comes
+        from the policy's own choices, so the actions it already prefers fill the buffer; this
+        inverse-propensity draw counts a rarely sampled action's outcome as much as a frequent
+        one's (in expectation, every action at a state weighs alike). None = uniform draws."""
         with self._lock:
             good, bad = self._side_list(True), self._side_list(False)
             if not good and not bad:
                 raise ValueError("the experience buffer is empty; observe experiences before training")
             n_good = batch_size if not bad else 0 if not good else batch_size // 2
-            picks = [good[i] for i in self._draw(len(good), n_good)]
-            picks += [bad[i] for i in self._draw(len(bad), batch_size - n_good)]
+            picks = [good[i] for i in self._draw(True, n_good, propensity_floor)]
+            picks += [bad[i] for i in self._draw(False, batch_size - n_good, propensity_floor)]
             return picks
 
-    def _draw(self, size: int, k: int) -> np.ndarray:
+    def _draw(self, label: bool, k: int, propensity_floor: float | None) -> np.ndarray:
+        size = len(self._sides[label])
         if k == 0:
             return np.empty(0, dtype=np.int64)
-        return self.rng.choice(size, size=k, replace=k > size)
+        if propensity_floor is None:
+            return self.rng.choice(size, size=k, replace=k > size)
+        w = self._side_weights(label, propensity_floor)
+        return self.rng.choice(size, size=k, replace=True, p=w)
 
     def _side_list(self, label: bool) -> list[Experience]:
         cached = self._lists[label]
         if cached is None:
             cached = self._lists[label] = list(self._sides[label].values())
+            self._weights[label] = None
         return cached
+
+    def _side_weights(self, label: bool, floor: float) -> np.ndarray:
+        """Normalised inverse-propensity weights of one side (cached with its list)."""
+        cached = self._weights[label]
+        if cached is None or cached[0] != floor:
+            props = np.array([1.0 if e.propensity is None else e.propensity for e in self._side_list(label)])
+            w = 1.0 / np.maximum(props, floor)
+            cached = self._weights[label] = (floor, w / w.sum())
+        return cached[1]

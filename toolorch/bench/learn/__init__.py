@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -35,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="toolorch bench learn", description=__doc__.split("\n")[0])
     p.add_argument("--episodes", type=int, default=None, help="training episodes per agent and seed (300)")
-    p.add_argument("--seeds", default=None, help="comma-separated seeds (0,1,2,3,4)")
+    p.add_argument("--seeds", default=None, help="comma-separated seeds (0,…,9)")
     p.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="task suite JSONL")
     p.add_argument("--out", type=Path, default=Path("bench-learn"), help="output directory")
     p.add_argument("--mode", choices=["sim", "real"], default="sim",
@@ -52,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--min-temperature", type=float, default=None, help="floor of the annealed temperature")
     p.add_argument("--kto", action="append", default=[], metavar="FIELD=VALUE",
                    help="TrainerConfig override for the KTO agents (repeatable), e.g. lr=3e-4")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="worker processes for the seeds (default: the CPU count, at most the number of seeds)")
     p.add_argument("--quick", action="store_true", help="few episodes, one seed (tests, smoke runs)")
     return p
 
@@ -86,6 +89,9 @@ def options_from_args(ns: argparse.Namespace) -> Any:
         opts.temperature_decay = ns.temperature_decay
     if ns.min_temperature is not None:
         opts.min_temperature = ns.min_temperature
+    opts.jobs = ns.jobs if ns.jobs is not None else min(len(opts.seeds), os.cpu_count() or 1)
+    if opts.jobs < 1:
+        raise SystemExit(f"--jobs must be ≥ 1 (got {opts.jobs})")
     opts.env = EnvConfig.from_json(ns.env_config) if ns.env_config else EnvConfig()
     if ns.degrade:
         opts.env.degrade = Degrade.parse(ns.degrade)
@@ -129,7 +135,7 @@ def _run_sim(opts: Any, out: Path) -> int:
         "options": {"episodes": opts.episodes, "seeds": opts.seeds, "suite": str(opts.suite),
                     "window": opts.window, "eval_repeats": opts.eval_repeats, "lambda_u": opts.lambda_u,
                     "temperature": opts.temperature, "temperature_decay": opts.temperature_decay,
-                    "min_temperature": opts.min_temperature, "kto_overrides": opts.kto_overrides,
+                    "min_temperature": opts.min_temperature, "kto_overrides": opts.kto_overrides, "jobs": opts.jobs,
                     "env": opts.env.to_dict()},
         "tasks": data["tasks"],
         "agents": summary,

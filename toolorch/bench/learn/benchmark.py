@@ -30,7 +30,7 @@ AGENTS = ("oracle", "random", "vw", "reinforce", "kto", "kto_alt")
 @dataclass
 class Options:
     episodes: int = 300
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    seeds: list[int] = field(default_factory=lambda: list(range(10)))
     suite: Path = DEFAULT_SUITE
     agents: list[str] = field(default_factory=lambda: list(AGENTS))
     lambda_u: float = 1.0
@@ -43,16 +43,14 @@ class Options:
     min_temperature: float = 0.5
     vw_epsilon: float = 0.05
     reinforce_lr: float = 3e-4
+    jobs: int = 1
+    """Worker processes; seeds are spread over them (each seed's run is the same in any process)."""
 
 
 def kto_trainer_config(lambda_u: float, seed: int, overrides: dict[str, Any]) -> Any:
     """The TrainerConfig the benchmark gives the policy: toolorch's own defaults (so the benchmark
-    measures what the server runs), then the command line's overrides.
-
-    Those defaults were tuned here on seed 0 of the default suite only (seeds 1 and 2 untouched;
-    the sweep is in the README): β = 1 with a slow EMA reference (0.99) brakes the KTO sigmoid once
-    an action is ~e^2 above the reference; with β = 0.1 and decay 0.9 the policy saturated (p ≈ 1)
-    on actions that later turned out undesirable, where log π has no gradient left."""
+    measures what the server runs), then the command line's overrides. How the defaults were
+    chosen: TrainerConfig's field docs, the README and HISTORY.md."""
     from toolorch.rl.trainer import TrainerConfig
 
     return replace(TrainerConfig(), **{**overrides, "lambda_u": lambda_u, "seed": seed})
@@ -71,7 +69,9 @@ def make_agent(name: str, opts: Options, seed: int, registry: Any, settings: Any
     if name == "reinforce":
         from toolorch.bench.learn.reinforce import ReinforceAgent
 
-        return ReinforceAgent(registry, embed, lr=opts.reinforce_lr, seed=seed)
+        return ReinforceAgent(registry, embed, lr=opts.reinforce_lr, temperature=opts.temperature,
+                              temperature_decay=opts.temperature_decay, min_temperature=opts.min_temperature,
+                              seed=seed)
     if name in ("kto", "kto_alt"):
         lam = opts.lambda_u if name == "kto" else (1.0 if opts.lambda_u != 1.0 else 2.25)
         config = kto_trainer_config(lam, seed, opts.kto_overrides)
@@ -82,7 +82,10 @@ def make_agent(name: str, opts: Options, seed: int, registry: Any, settings: Any
 
 
 def run(opts: Options, settings: Any, progress: Callable[[str], None] = logger.info) -> dict[str, Any]:
-    """Train and evaluate every agent on every seed. Returns results, evaluations and timings."""
+    """Train and evaluate every agent on every seed. Returns results, evaluations and timings.
+    With `opts.jobs > 1` the seeds run in that many spawned processes, each with its own data dir."""
+    if opts.jobs > 1 and len(opts.seeds) > 1:
+        return _run_parallel(opts, settings)
     import torch
 
     from toolorch.backends.vectors.embedder import Embedder
@@ -135,3 +138,37 @@ def _eval(env: SimEnv, agent: Agent, tasks: list[Task], seed: int, repeats: int,
     if not tasks:
         return {}
     return evaluate(env, agent, tasks, seed, repeats, max_steps)
+
+
+def _run_parallel(opts: Options, settings: Any) -> dict[str, Any]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    t_start = time.perf_counter()
+    jobs = min(opts.jobs, len(opts.seeds))
+    chunks = [opts.seeds[i::jobs] for i in range(jobs)]
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(_run_seeds, [replace(opts, seeds=c, jobs=1) for c in chunks],
+                              [settings.registry_dir] * jobs))
+    order = {s: i for i, s in enumerate(opts.seeds)}
+    results = sorted((r for p in parts for r in p["results"]), key=lambda r: order[r.seed])
+    return {
+        "results": results,
+        "evals": {k: v for p in parts for k, v in p["evals"].items()},
+        "tasks": parts[0]["tasks"],
+        "embed_seconds": max(p["embed_seconds"] for p in parts),
+        "wall_seconds": time.perf_counter() - t_start,
+    }
+
+
+def _run_seeds(opts: Options, registry_dir: Path) -> dict[str, Any]:
+    """A worker process: its own temporary data dir, log lines to stderr."""
+    import sys
+    import tempfile
+
+    from toolorch.config import Settings
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    with tempfile.TemporaryDirectory(prefix="toolorch-bench-learn-") as home:
+        return run(opts, Settings(home=Path(home), registry_dir=registry_dir))

@@ -8,17 +8,9 @@ uniforms shared by all agents: common random numbers, so agents face the same lu
 cost, and takes its latency (summed, never slept). A step that would exceed the task's budget is
 not run: it costs nothing and counts as a failed step.
 
-Labels follow DESIGN.md ("a step is desirable when it succeeded and served the goal"), read as
-provenance: the step that made the deliverable is desirable, and so is every step whose artifacts
-a desirable step consumed; failed, over-budget and useless steps are undesirable, and so is a STOP
-(it always comes before the goal, since delivery ends the episode). Two deliberate differences
-from toolorch/engine/orchestrator.py, both found by this benchmark (see the README):
-- "used" is transitive from the deliverable. With "any later step consumed it", a useless chain
-  labels itself: n8n_generate_components → marquez_get_lineage on a workflow task made the
-  components step desirable.
-- the FIRST producer of an artifact keeps the credit; a step that only remakes existing artifacts
-  is useless. Crediting the latest producer labels "index again after indexing" desirable and the
-  original index undesirable, which taught the policy to loop.
+Labels: `toolorch.rl.labels.served_goal`, the rule the orchestrator uses in production (provenance of
+the deliverable, first producer keeps the credit, failed attempts at the deliverable credit what they
+used); a STOP is undesirable (it always comes before the goal, since delivery ends the episode).
 """
 
 from __future__ import annotations
@@ -32,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from toolorch.errors import ConfigError
+from toolorch.rl.labels import StepTrace, served_goal
 from toolorch.rl.state import State, useful_tools
 from toolorch.stores.experience import STOP, Experience
 
@@ -199,20 +192,15 @@ class EpisodeRun:
 
     # -- labels -------------------------------------------------------------------------------
     def label(self) -> None:
-        """Desirable = in the provenance of the deliverable: the step that made it, and every
-        step whose artifacts a desirable step consumed (transitively)."""
+        """Desirable = served the goal (toolorch.rl.labels): in the provenance of the deliverable,
+        or of the attempts to make it when it was not made."""
         d = self.task.deliverable
-        for s in self.steps:
-            s.desirable = False
         maker = next((i for i, s in enumerate(self.steps) if s.action == d and s.success), None)
         if maker is None:
             maker = self.producer.get(d)
-        todo = [] if maker is None else [maker]
-        while todo:
-            i = todo.pop()
-            if not self.steps[i].desirable:
-                self.steps[i].desirable = True
-                todo.extend(self.steps[i].inputs_from)
+        traces = [StepTrace(s.action, s.skipped is None, s.success, frozenset(s.inputs_from)) for s in self.steps]
+        for s, good in zip(self.steps, served_goal(traces, d, maker, self.registry.dataflow), strict=True):
+            s.desirable = good
 
     def experiences(self) -> list[Experience]:
         """The KTO experiences of this episode (labels applied), as the engine would log them."""

@@ -7,7 +7,8 @@ Same `StateEncoder` (goal embedding + artifact/history tokens + action mask) and
     A_t    = G − V(s_t)                                   advantage against the value head
     loss   = −mean_t A_t log π(a_t|s_t) − ent_coef · H(π(·|s_t)) + vf_coef · mean_t (V(s_t) − G)²
 
-One gradient step after every `update_every` episodes, on all their steps.
+One gradient step after every `update_every` episodes, on all their steps. Exploration anneals
+like the KTO policy's (`PolicyRunner.sampling_temperature`): temperature · decay^updates, floored.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class ReinforceAgent(Agent):
         max_grad_norm: float = 1.0,
         update_every: int = 4,
         temperature: float = 1.0,
+        temperature_decay: float = 0.97,
+        min_temperature: float = 0.5,
         seed: int = 0,
     ) -> None:
         import torch
@@ -64,7 +67,9 @@ class ReinforceAgent(Agent):
         self._states: list[State] = []
         self._actions: list[int] = []
         self._returns: list[float] = []
+        self.temperature_decay, self.min_temperature = temperature_decay, min(min_temperature, temperature)
         self._episodes = 0
+        self._updates = 0
 
     def act(self, obs: Observation, explore: bool) -> tuple[str, float | None]:
         import torch
@@ -74,8 +79,11 @@ class ReinforceAgent(Agent):
         batch = collate(self.encoder.encode_many([obs.state]))
         with torch.inference_mode():
             logits, _ = self.policy(batch)
-            action, prob, _ = sample_actions(logits, self.temperature, not explore, self.generator)
+            action, prob, _ = sample_actions(logits, self.sampling_temperature(), not explore, self.generator)
         return self.encoder.vocab.actions[int(action[0])], float(prob[0])
+
+    def sampling_temperature(self) -> float:
+        return max(self.min_temperature, self.temperature * self.temperature_decay ** self._updates)
 
     def learn(self, run: EpisodeRun) -> None:
         g = float(run.success) * (1.0 - self.cost_coef * run.cost)
@@ -120,3 +128,4 @@ class ReinforceAgent(Agent):
         nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
         self.optimizer.step()
         self.policy.eval()
+        self._updates += 1

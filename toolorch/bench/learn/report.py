@@ -110,25 +110,33 @@ def summarize(results: Sequence[TrainResult], evals: dict[tuple[str, int], dict[
 
 
 def goals(summary: dict[str, Any], kto: str, episodes: int) -> dict[str, Any]:
-    """Issue 5's goals, checked on the measured means (never on a chosen seed)."""
-    def mean(agent: str, key: str) -> float | None:
-        return summary.get(agent, {}).get(key, {}).get("mean")
+    """Issue 5's goals, checked on the measured means over all seeds (never on a chosen seed).
 
-    def reached_all(agent: str, key: str) -> bool:
-        s = summary.get(agent, {}).get(key, {})
+    "Fewer episodes than every baseline" compares censored means: a seed on which an agent never
+    reaches the line counts as `episodes + 1`, a lower bound of its true value, so a baseline that
+    misses seeds is never made to look slower than it could be; KTO itself must reach the line on
+    every seed."""
+    def stat(agent: str, key: str) -> dict[str, Any]:
+        return dict(summary.get(agent, {}).get(key, {}))
+
+    def censored_mean(agent: str) -> float | None:
+        values = stat(agent, "episodes_to_95").get("values") or []
+        return float(np.mean([episodes + 1 if v is None else v for v in values])) if values else None
+
+    def reached_all(agent: str) -> bool:
+        s = stat(agent, "episodes_to_95")
         return bool(s) and s["n_valid"] == s["n"]
 
-    k95 = mean(kto, "episodes_to_95")
     baselines = [a for a in summary if a not in ("oracle", kto) and not a.startswith("kto")]
-    faster = k95 is not None and reached_all(kto, "episodes_to_95") and all(
-        not reached_all(b, "episodes_to_95") or (mean(b, "episodes_to_95") or math.inf) > k95 for b in baselines
-    )
-    held = mean(kto, "heldout_success")
-    ratio = mean(kto, "cost_per_success_vs_oracle")
+    k95 = censored_mean(kto) if reached_all(kto) else None
+    others = {b: censored_mean(b) for b in baselines}
+    held = stat(kto, "heldout_success").get("mean")
+    ratio = stat(kto, "cost_per_success_vs_oracle").get("mean")
     return {
         "kto_agent": kto,
-        "faster_than_every_baseline_to_95": faster,
-        "reaches_95_within_episodes": reached_all(kto, "episodes_to_95") and (k95 or math.inf) <= episodes,
+        "episodes_to_95_censored_mean": {kto: censored_mean(kto), **others},
+        "faster_than_every_baseline_to_95": k95 is not None and all(o is None or k95 < o for o in others.values()),
+        "reaches_95_within_episodes": k95 is not None and k95 <= episodes,
         "heldout_success_at_least_0.90": held is not None and held >= 0.90,
         "cost_per_success_within_10pct": ratio is not None and ratio <= 1.10,
         "per_seed": _goals_per_seed(summary, kto, baselines, episodes),

@@ -1,0 +1,68 @@
+"""KTO labels of a workflow's steps: which steps served the goal (DESIGN.md, "KTO, stated exactly").
+
+One rule for the orchestrator (production) and the learning benchmark's simulator, so the policy
+learns from the same labels in both:
+
+- A step is desirable when it succeeded and served the goal: its outputs were used by a step that
+  served the goal, or it made the deliverable. That is the provenance of the deliverable, walked
+  back through what each credited step consumed.
+- Credit goes to an artifact's FIRST producer (re-running a tool that remakes what exists serves
+  nothing; crediting the latest producer or any later use taught the policy to loop).
+- When the deliverable was not made, the walk starts from the steps that tried to make it (they
+  ran, and their tool produces the deliverable): those attempts failed and stay undesirable, but
+  the steps whose outputs they used did serve the goal. Without this, one failed final call (a
+  tool that fails half the time) labelled every correct step before it undesirable, and in states
+  where the right tool's only alternative is STOP those labels pushed the policy onto STOP.
+- A failed step, a refused step (budget, not run), a useless step and a STOP before the goal are
+  undesirable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from toolorch.registry.dataflow import Dataflow
+
+
+@dataclass(frozen=True, slots=True)
+class StepTrace:
+    """What labelling needs to know of one step (in workflow order; index = position)."""
+
+    tool: str
+    ran: bool                 # False when refused before running (over budget, skipped)
+    success: bool
+    used: frozenset[int]      # indices of the steps whose artifacts this one consumed
+
+
+def makers_of(deliverable: str, dataflow: Dataflow) -> frozenset[str]:
+    """The tools that can make the deliverable (an artifact name, or a tool name)."""
+    if deliverable in dataflow.tools:
+        return frozenset({deliverable})
+    return frozenset(dataflow.producers.get(deliverable, ()))
+
+
+def served_goal(steps: Sequence[StepTrace], deliverable: str, maker: int | None, dataflow: Dataflow) -> list[bool]:
+    """Desirable (True) or not, per step. `maker`: index of the step that made the deliverable
+    (its first producer), None when it was not made."""
+    if maker is not None:
+        roots: Iterable[int] = [maker]
+    else:
+        tools = makers_of(deliverable, dataflow)
+        roots = [i for i, s in enumerate(steps) if s.ran and s.tool in tools]
+    credited = provenance(roots, {i: s.used for i, s in enumerate(steps)})
+    return [s.ran and s.success and i in credited for i, s in enumerate(steps)]
+
+
+def provenance(roots: Iterable[int], used: Mapping[int, Iterable[int]]) -> set[int]:
+    """The roots and every step they used, transitively."""
+    seen: set[int] = set()
+    todo = list(roots)
+    while todo:
+        i = todo.pop()
+        if i not in seen:
+            seen.add(i)
+            todo.extend(used.get(i, ()))
+    return seen
