@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     )
     node_bin: Path = Field(PROJECT_ROOT / "node_modules" / ".bin", description="Pinned npm tools.")
 
-    redis_url: str | None = Field(None, description="Redis/Dragonfly: shared cache + experience stream.")
+    redis_url: str | None = Field(None, description="Redis/Dragonfly: shared cache, experience stream and policy checkpoints.")
     qdrant_url: str | None = Field(None, description="Qdrant server for qdrant_search_similar.")
     memgraph_url: str | None = Field(None, description="Memgraph Bolt URL, e.g. bolt://127.0.0.1:7687.")
     memgraph_user: str = Field("", description="Memgraph user name.")

@@ -72,35 +72,66 @@ class CheckpointDir:
         """The version `latest` names (0 when there is none). Cheap: one small file read."""
         return int(self._read_pointer().get("version", 0))
 
+    def newest(self) -> int:
+        """The newest version named by `latest` or present as a file (0 when none)."""
+        return max([self.latest_version(), *self.versions()[:1]])
+
+    def read_bytes(self, version: int) -> bytes:
+        return self.path_of(version).read_bytes()
+
+    def sha256_of(self, version: int) -> str | None:
+        sums = self._read_pointer().get("sha256", {})
+        return sums.get(str(version)) if isinstance(sums, dict) else None
+
     # -- writing ------------------------------------------------------------------------------
-    def save(self, payload: dict[str, Any]) -> int:
-        """Write the payload as the next version; returns its number. `payload["version"]` is set."""
+    def save(self, payload: dict[str, Any], version: int | None = None) -> int:
+        """Write the payload as the next version (or as `version`, allocated elsewhere: see
+        shared.py; it must be newer than every local one); returns its number."""
         import torch
 
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._locked():
-            pointer = self._read_pointer()
-            version = max([pointer.get("version", 0), *self.versions()]) + 1
+            newest = max([self._read_pointer().get("version", 0), *self.versions()])
+            if version is None:
+                version = newest + 1
+            elif version <= newest:
+                raise ValueError(f"checkpoint version {version} is not newer than v{newest} in {self.directory}")
             payload = {**payload, "version": version}
             buf = io.BytesIO()
             torch.save(payload, buf)
             data = buf.getvalue()
-            self._write_atomic(self.path_of(version), data)
-            sums = {str(version): hashlib.sha256(data).hexdigest()}
-            old = pointer.get("sha256", {}) if isinstance(pointer.get("sha256"), dict) else {}
-            kept = self.versions()[: self.keep]
-            sums.update({k: v for k, v in old.items() if k.isdigit() and int(k) in kept})
-            meta = {
-                "version": version,
-                "file": self.path_of(version).name,
-                "sha256": sums,
-                "ts": time.time(),
-                "metrics": payload.get("metrics", {}),
-            }
-            self._write_atomic(self.pointer, json.dumps(meta, indent=1).encode())
-            self._prune(kept)
+            self._install(version, data, payload.get("metrics", {}))
         logger.info("policy checkpoint v%d written (%d bytes)", version, len(data))
         return version
+
+    def import_version(self, version: int, data: bytes, metrics: dict[str, Any] | None = None) -> bool:
+        """Install a version written by another machine (already checksummed by the caller);
+        False when this directory has it or a newer one already."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            if version <= max([self._read_pointer().get("version", 0), *self.versions()]):
+                return False
+            self._install(version, data, metrics or {})
+        logger.info("policy checkpoint v%d imported (%d bytes)", version, len(data))
+        return True
+
+    def _install(self, version: int, data: bytes, metrics: dict[str, Any]) -> None:
+        """Under the lock: the version file, then `latest`, then pruning."""
+        pointer = self._read_pointer()
+        self._write_atomic(self.path_of(version), data)
+        sums = {str(version): hashlib.sha256(data).hexdigest()}
+        old = pointer.get("sha256", {}) if isinstance(pointer.get("sha256"), dict) else {}
+        kept = self.versions()[: self.keep]
+        sums.update({k: v for k, v in old.items() if k.isdigit() and int(k) in kept})
+        meta = {
+            "version": version,
+            "file": self.path_of(version).name,
+            "sha256": sums,
+            "ts": time.time(),
+            "metrics": metrics,
+        }
+        self._write_atomic(self.pointer, json.dumps(meta, indent=1).encode())
+        self._prune(kept)
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")

@@ -2,9 +2,10 @@
 
 The engine hands experiences to `OnlineTrainer.observe` (a queue put: never blocks the event
 loop). The trainer thread adds them to the replay buffer; after every k new ones it adopts a newer
-checkpoint written by another process (if any), runs m KTO steps on balanced batches, updates the
-EMA reference, writes an atomic checkpoint with the next version number and publishes a frozen
-copy of the policy for inference (`on_publish(version, actor)`).
+checkpoint written by another process (if any; with Redis, also by another machine: shared.py),
+runs m KTO steps on balanced batches, updates the reference when it is an EMA, writes an atomic
+checkpoint with the next version number and publishes a frozen copy of the policy for inference
+(`on_publish(version, actor)`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from toolorch.rl.checkpoint import CheckpointDir
+from toolorch.rl.shared import RedisCheckpoints
 from toolorch.rl.trainer import Learner, TrainerConfig
 from toolorch.stores.experience import Experience, ExperienceStore
 
@@ -33,10 +35,18 @@ Publish = Callable[[int, "KTOPolicy"], None]
 _STOP = object()
 
 
+def save_version(learner: Learner, checkpoints: CheckpointDir, shared: RedisCheckpoints | None = None) -> int:
+    """Write the learner as the next version; with `shared`, numbered by and published to Redis."""
+    version = shared.next_version(checkpoints.newest()) if shared is not None else None
+    version = checkpoints.save(learner.state_dict(), version)
+    if shared is not None:
+        shared.push(version, checkpoints)
+    return version
+
+
 def adopt_newer(learner: Learner, checkpoints: CheckpointDir) -> bool:
     """Load the newest good checkpoint into the learner when it is newer than the learner's."""
-    newest = max([checkpoints.latest_version(), *checkpoints.versions()[:1]])
-    if newest <= learner.version:
+    if checkpoints.newest() <= learner.version:
         return False
     payload = checkpoints.load_latest(newer_than=learner.version)
     if payload is None:
@@ -60,9 +70,12 @@ class OnlineTrainer:
         checkpoints: CheckpointDir | None = None,
         on_publish: Publish | None = None,
         background: bool = True,
+        shared: RedisCheckpoints | None = None,
     ) -> None:
+        """`shared`: versions are also numbered by and published to Redis (shared.py)."""
         self.learner = learner
         self.checkpoints = checkpoints
+        self.shared = shared if checkpoints is not None else None
         self.on_publish = on_publish
         self.background = background
         self.errors = 0
@@ -129,6 +142,8 @@ class OnlineTrainer:
         while self.learner.due():
             start = time.perf_counter()
             if self.checkpoints is not None:
+                if self.shared is not None:
+                    self.shared.pull_into(self.checkpoints)
                 adopt_newer(self.learner, self.checkpoints)
             self.learner.train_round()
             self._publish()
@@ -136,11 +151,16 @@ class OnlineTrainer:
 
     def _publish(self) -> None:
         if self.checkpoints is not None:
-            self.learner.version = self.checkpoints.save(self.learner.state_dict())
+            self.learner.version = save_version(self.learner, self.checkpoints, self.shared)
         else:
             self.learner.version += 1
         if self.on_publish is not None:
             self.on_publish(self.learner.version, self.learner.actor())
+
+
+def shared_checkpoints(settings: Settings, keep: int = 5) -> RedisCheckpoints | None:
+    """Checkpoints shared through Redis when TOOLORCH_REDIS_URL is set (shared.py)."""
+    return RedisCheckpoints(settings.redis_url, keep=keep) if settings.redis_url else None
 
 
 def train_offline(
@@ -181,6 +201,6 @@ def train_offline(
     metrics = learner.metrics()
     if save:
         checkpoints = CheckpointDir(settings.home / "policy", keep=config.keep_checkpoints)
-        learner.version = checkpoints.save(learner.state_dict())
+        learner.version = save_version(learner, checkpoints, shared_checkpoints(settings, config.keep_checkpoints))
         metrics["policy/version"] = learner.version
     return {**metrics, "examples": len(experiences), "epochs": epochs, "seconds": time.perf_counter() - start}

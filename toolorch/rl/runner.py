@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from toolorch.registry.registry import Registry
     from toolorch.rl.online import OnlineTrainer
     from toolorch.rl.policy import KTOPolicy, PolicyConfig
+    from toolorch.rl.shared import RedisCheckpoints
     from toolorch.rl.state import StateEncoder
     from toolorch.rl.trainer import TrainerConfig
     from toolorch.stores.experience import Experience, ExperienceStore
@@ -95,6 +96,7 @@ class PolicyRunner:
         self.temperature, self.reload_interval_s, self.seed = temperature, reload_interval_s, seed
         self.temperature_decay, self.min_temperature = temperature_decay, min(min_temperature, temperature)
         self.checkpoints = CheckpointDir(settings.home / "policy") if persist else None
+        self.shared: RedisCheckpoints | None = None   # with TOOLORCH_REDIS_URL (rl/shared.py)
         self._lock = threading.Lock()        # guards start and the actor swap
         self._act_lock = threading.Lock()    # the sampling generator is not thread-safe
         self._started = False
@@ -116,7 +118,7 @@ class PolicyRunner:
                 raise RuntimeError("PolicyRunner is closed")
             import torch
 
-            from toolorch.rl.online import OnlineTrainer, adopt_newer
+            from toolorch.rl.online import OnlineTrainer, adopt_newer, shared_checkpoints
             from toolorch.rl.policy import PolicyConfig
             from toolorch.rl.state import StateEncoder
             from toolorch.rl.trainer import Learner, TrainerConfig
@@ -132,13 +134,16 @@ class PolicyRunner:
             )
             learner = Learner(self.encoder, policy_config, trainer_config, self.store)
             if self.checkpoints is not None:
+                self.shared = shared_checkpoints(self.settings, trainer_config.keep_checkpoints)
+                if self.shared is not None:
+                    self.shared.pull_into(self.checkpoints)
                 adopt_newer(learner, self.checkpoints)
             if self.store is not None and trainer_config.refresh_from_store:
                 learner.buffer.refresh()
             self._actor, self.version = learner.actor(), learner.version
             self._generator = torch.Generator().manual_seed(self.seed)
             if self._train:
-                self.trainer = OnlineTrainer(learner, self.checkpoints, self._publish, self._background)
+                self.trainer = OnlineTrainer(learner, self.checkpoints, self._publish, self._background, self.shared)
             self._started = True
             logger.info("policy ready: version %d, %s", self.version, policy_config)
             return self
@@ -191,7 +196,11 @@ class PolicyRunner:
     def maybe_reload(self) -> bool:
         """Adopt a newer checkpoint written by another process; True when the version changed."""
         self._next_reload = time.monotonic() + self.reload_interval_s
-        if self.checkpoints is None or self.checkpoints.latest_version() <= self.version:
+        if self.checkpoints is None:
+            return False
+        if self.shared is not None:
+            self.shared.pull_into(self.checkpoints)
+        if self.checkpoints.latest_version() <= self.version:
             return False
         from toolorch.rl.policy import build_policy
 
