@@ -15,10 +15,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", help="require this bearer token on HTTP (TOOLORCH_HTTP_TOKEN)")
     args = parser.parse_args(argv)
 
-    from toolorch.config import Settings
+    from toolorch.config import load_settings
+    from toolorch.errors import ToolorchError
+    from toolorch.registry import Registry
 
     overrides = {k: v for k, v in {"http_host": args.host, "http_port": args.port, "http_token": args.token}.items() if v is not None}
-    settings = Settings(**overrides)
+    try:  # configuration errors stop here, with one line, before any transport starts
+        settings = load_settings(**overrides)
+        Registry.for_settings(settings)
+    except ToolorchError as exc:
+        print(f"toolorch-server: {exc}", file=sys.stderr)
+        sys.exit(2)
     logging.basicConfig(
         stream=sys.stderr, level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -42,3 +42,18 @@ def test_call_orchestrate_status(tmp_path: Path) -> None:
 def test_bad_usage_is_explained(tmp_path: Path) -> None:
     r = toolorch(tmp_path / "home", "call", "echo", "--arg", "novalue")
     assert r.returncode != 0 and "key=value" in r.stderr
+
+
+def test_bad_configuration_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "TOOLORCH_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    cases = [
+        ({"TOOLORCH_MAX_ROWS": "0"}, "TOOLORCH_MAX_ROWS: Input should be greater than or equal to 1"),
+        ({"TOOLORCH_BACKENDS": "{not json"}, "TOOLORCH_BACKENDS is not valid JSON"),
+        ({"TOOLORCH_BACKENDS": '{"glean": {"kind": "http", "url": "http://x"}}'}, "'glean', not a registered tool"),
+    ]
+    for extra, message in cases:
+        for argv in (["-m", "toolorch.cli", "status"], ["-m", "server"]):
+            p = subprocess.run([sys.executable, *argv], env={**env, **extra}, capture_output=True, text=True,
+                               timeout=60, cwd=ROOT, stdin=subprocess.DEVNULL)
+            assert p.returncode == 2, (argv, p.stderr)
+            assert message in p.stderr and "Traceback" not in p.stderr, (argv, p.stderr)

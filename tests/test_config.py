@@ -23,3 +23,13 @@ def test_roots_default_to_cwd_but_never_to_the_filesystem_root(tmp_path: Path, m
 def test_public_settings_mask_secrets(tmp_path: Path) -> None:
     s = Settings(home=tmp_path, http_token="t0ken", memgraph_password="pw")
     assert s.public()["http_token"] == "***" and s.public()["memgraph_password"] == "***"
+    s = Settings(home=tmp_path, redis_url="redis://:hunter2@cache:6379/0", backends={
+        "glean_query_code": {"kind": "http", "url": "https://bot:pw@glean", "headers": {"Authorization": "Bearer x"}},
+        "memgraph_query_graph": {"kind": "mcp", "server": {"command": "mg", "env": {"TOKEN": "y"}}},
+    })
+    shown = s.public()
+    assert shown["redis_url"] == "redis://***@cache:6379/0"
+    assert shown["backends"]["glean_query_code"]["url"] == "https://***@glean"
+    assert shown["backends"]["glean_query_code"]["headers"] == {"Authorization": "***"}
+    assert shown["backends"]["memgraph_query_graph"]["server"]["env"] == {"TOKEN": "***"}
+    assert "hunter2" not in str(shown) and s.backends["glean_query_code"]["headers"]["Authorization"] == "Bearer x"

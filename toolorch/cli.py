@@ -32,9 +32,9 @@ def _print_json(data: Any) -> None:
 
 
 def _settings() -> Any:
-    from toolorch.config import Settings
+    from toolorch.config import load_settings
 
-    return Settings()
+    return load_settings()
 
 
 class _Progress:
@@ -112,7 +112,7 @@ def cmd_status(ns: argparse.Namespace) -> int:
     from toolorch.stores.factory import open_store
 
     settings = _settings()
-    registry = Registry.load(settings.registry_dir)
+    registry = Registry.for_settings(settings)
     store = open_store(settings)
     try:
         status: dict[str, Any] = {
@@ -221,7 +221,14 @@ def main(argv: list[str] | None = None) -> None:
     ns = build_parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if ns.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    sys.exit(ns.fn(ns))
+    from toolorch.errors import ConfigError, RegistryError
+
+    try:
+        code = ns.fn(ns)
+    except (ConfigError, RegistryError) as exc:  # bad configuration: one line, not a traceback
+        print(f"toolorch: {exc}", file=sys.stderr)
+        code = 2
+    sys.exit(code)
 
 
 if __name__ == "__main__":

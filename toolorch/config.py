@@ -7,11 +7,14 @@ Every production backend is enabled by giving its URL; nothing else changes. See
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from toolorch.errors import ConfigError
 
 #: The checkout (or install) root: registry/ and node_modules/ live here in an editable install.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +39,12 @@ class Settings(BaseSettings):
         "Default: the current directory, unless that is '/'. The data dir is always allowed.",
     )
     node_bin: Path = Field(PROJECT_ROOT / "node_modules" / ".bin", description="Pinned npm tools.")
+    backends: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-tool backend overrides, JSON {tool: backend}: replaces the registry file's "
+        "`backend`, e.g. {\"glean_query_code\": {\"kind\": \"http\", \"url\": \"http://glean:8080\", "
+        "\"path\": \"/query\"}} or {\"kind\": \"mcp\", \"server\": {\"command\": ..., \"args\": [...]}}.",
+    )
 
     redis_url: str | None = Field(None, description="Redis/Dragonfly: shared cache, experience stream and policy checkpoints.")
     qdrant_url: str | None = Field(None, description="Qdrant server for qdrant_search_similar.")
@@ -87,9 +96,40 @@ class Settings(BaseSettings):
         return self.home
 
     def public(self) -> dict[str, Any]:
-        """Settings safe to show (secrets masked)."""
+        """Settings safe to show: passwords, tokens, credentials in URLs, backend headers and
+        downstream server environments masked."""
         data = self.model_dump(mode="json")
         for secret in ("memgraph_password", "http_token"):
             if data.get(secret):
                 data[secret] = "***"
+        for key, value in data.items():
+            if key.endswith("_url") and isinstance(value, str):
+                data[key] = mask_url(value)
+        for backend in data["backends"].values():
+            if isinstance(backend.get("url"), str):
+                backend["url"] = mask_url(backend["url"])
+            for holder in (backend.get("headers"), (backend.get("server") or {}).get("env")):
+                if isinstance(holder, dict):
+                    holder.update(dict.fromkeys(holder, "***"))
         return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (+ overrides); a bad value raises ConfigError naming the
+    variable, instead of pydantic's traceback."""
+    from pydantic import ValidationError
+    from pydantic_settings.exceptions import SettingsError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [f"TOOLORCH_{'_'.join(str(x) for x in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("invalid setting: " + "; ".join(lines)) from None
+    except SettingsError as exc:
+        field = str(exc).partition('field "')[2].partition('"')[0]
+        raise ConfigError(f"invalid setting: TOOLORCH_{field.upper()} is not valid JSON ({exc.__cause__ or exc})") from None
+
+
+def mask_url(url: str) -> str:
+    """The URL without its credentials, for messages and logs: `scheme://user:pw@host` → `scheme://***@host`."""
+    return re.sub(r"//[^@/]*@", "//***@", url)

@@ -128,3 +128,16 @@ async def test_embedded_binding_not_available_is_clear(tmp_path: Path) -> None:
         r = await engine.execute("later", {})
     assert not r.success and r.error is not None and r.error["kind"] == "not_available"
     assert "not available yet" in r.error["message"]
+
+
+async def test_a_registered_tool_rebound_by_setting(tmp_path: Path, http_base: str) -> None:
+    """TOOLORCH_BACKENDS moves a tool of the registry files to an HTTP service, nothing else."""
+    s = Settings(home=tmp_path / "home", allowed_roots=str(tmp_path), policy_enabled=False,
+                 registry_dir=ROOT / "tests" / "support" / "registry",
+                 backends={"echo": {"kind": "http", "url": http_base, "path": "/index/{text}"}})
+    async with Engine(s, observers=[]) as engine:
+        assert engine.registry.get("echo").backend.kind == "http"
+        assert engine.registry.get("step_a").backend.kind == "embedded"
+        r = await engine.execute("echo", {"text": "rust"})
+    assert r.success and r.output == {"language": "rust", "received": {}}
+    assert _Handler.calls == [("POST", "/index/rust", {})]

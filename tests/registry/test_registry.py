@@ -105,3 +105,18 @@ def test_duplicate_names_rejected(tmp_path: Path) -> None:
     shutil.copy(reg / "tools" / "01_scip_index_code.json", reg / "tools" / "99_copy.json")
     with pytest.raises(RegistryError, match="99_copy.json, tool 'scip_index_code', field 'name': also defined"):
         Registry.load(reg)
+
+
+def test_backend_overrides_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from toolorch.config import Settings
+    from toolorch.errors import ConfigError
+
+    monkeypatch.setenv("TOOLORCH_BACKENDS", '{"glean_query_code": {"kind": "http", "url": "http://127.0.0.1:9", "path": "/q"}}')
+    reg = Registry.for_settings(Settings())
+    glean = reg.get("glean_query_code").backend
+    assert (glean.kind, glean.url, glean.path) == ("http", "http://127.0.0.1:9", "/q")
+    assert reg.get("scip_index_code").backend.kind == "embedded"
+    with pytest.raises(ConfigError, match=r"'glean_query_cod', not a registered tool; registered: .*glean_query_code"):
+        Registry.load(Settings().registry_dir, {"glean_query_cod": {"kind": "http", "url": "http://x"}})
+    with pytest.raises(ConfigError, match=r"TOOLORCH_BACKENDS\['glean_query_code'\].*http backend needs url"):
+        Registry.load(Settings().registry_dir, {"glean_query_code": {"kind": "http"}})

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.redis_server import RedisServer
+from toolorch.config import mask_url
 from toolorch.errors import BackendError
 from toolorch.stores.experience import STOP, Experience
-from toolorch.stores.redis_experiences import RedisExperienceStore, mask_url
+from toolorch.stores.redis_experiences import RedisExperienceStore
 
 
 def make(i: int, **kw: object) -> Experience:

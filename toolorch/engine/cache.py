@@ -254,7 +254,7 @@ class RedisCache:
     def _failed(self, exc: BaseException) -> None:
         self.redis_errors += 1
         if self._down_until is None:
-            from toolorch.stores.redis_experiences import mask_url
+            from toolorch.config import mask_url
 
             log.warning("Redis cache %s unavailable, using the in-process cache for %.0fs: %s",
                         mask_url(self.url), self.retry_interval_s, exc)

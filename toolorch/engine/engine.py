@@ -66,7 +66,7 @@ class Engine:
     ) -> None:
         self.settings = settings or Settings()
         self.settings.ensure_home()
-        self.registry = registry or Registry.load(self.settings.registry_dir)
+        self.registry = registry or Registry.for_settings(self.settings)
         self.services = Services(self.settings)
         self._validators = {
             t.name: ArgumentValidator(t.name, t.input_schema, self.settings.max_arg_chars) for t in self.registry

@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from toolorch.errors import RegistryError, UnknownToolError
+from pydantic import ValidationError
+
+from toolorch.errors import ConfigError, RegistryError, UnknownToolError
 from toolorch.registry.loader import load_dir
-from toolorch.registry.models import ModelSpec, ToolSpec
+from toolorch.registry.models import BackendSpec, ModelSpec, ToolSpec
 
 if TYPE_CHECKING:
+    from toolorch.config import Settings
     from toolorch.registry.dataflow import Dataflow
+
+
+def with_backends(tools: list[ToolSpec], backends: Mapping[str, Mapping[str, Any]]) -> list[ToolSpec]:
+    """The tools with the backend of each tool named in `backends` replaced (validated like a
+    registry file's `backend`)."""
+    names = {t.name for t in tools}
+    unknown = sorted(set(backends) - names)
+    if unknown:
+        raise ConfigError(f"TOOLORCH_BACKENDS names {', '.join(map(repr, unknown))}, not a registered tool; "
+                          f"registered: {', '.join(sorted(names))}")
+    out = []
+    for t in tools:
+        if t.name in backends:
+            try:
+                backend = BackendSpec.model_validate(backends[t.name])
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(x) for x in first["loc"]) or "backend"
+                raise ConfigError(f"TOOLORCH_BACKENDS[{t.name!r}].{where}: {first['msg']} "
+                                  f"(expected e.g. {{\"kind\": \"http\", \"url\": \"http://host:port\", "
+                                  f"\"path\": \"/{t.name}\"}})") from None
+            t = t.model_copy(update={"backend": backend})
+        out.append(t)
+    return out
 
 
 class Registry:
@@ -31,14 +58,23 @@ class Registry:
                 self._by_capability.setdefault(cap, []).append(t.name)
 
     @classmethod
-    def load(cls, directory: Path) -> Registry:
+    def load(cls, directory: Path, backends: Mapping[str, Mapping[str, Any]] | None = None) -> Registry:
+        """The registry in `directory`; `backends` (TOOLORCH_BACKENDS) replaces tools' `backend`."""
         entries, models = load_dir(directory)
         seen: dict[str, Path] = {}
         for path, spec in entries:
             if spec.name in seen:
                 raise RegistryError(str(path), spec.name, "name", f"also defined in {seen[spec.name]}")
             seen[spec.name] = path
-        return cls([spec for _, spec in entries], models)
+        tools = [spec for _, spec in entries]
+        if backends:
+            tools = with_backends(tools, backends)
+        return cls(tools, models)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Registry:
+        """`settings.registry_dir` with the `settings.backends` overrides applied."""
+        return cls.load(settings.registry_dir, settings.backends)
 
     def get(self, name: str) -> ToolSpec:
         try:

@@ -93,7 +93,7 @@ class RedisCheckpoints:
         try:
             return fn()
         except self._errors.RedisError as exc:
-            from toolorch.stores.redis_experiences import mask_url
+            from toolorch.config import mask_url
 
             if self._down_until == 0.0:
                 logger.warning("shared policy checkpoints at %s: %s failed (%s); using the local "

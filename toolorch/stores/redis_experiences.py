@@ -21,10 +21,10 @@ overrides the label of every step of the workflow on read (also of steps appende
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from typing import Any
 
+from toolorch.config import mask_url
 from toolorch.errors import BackendError
 from toolorch.stores.experience import Experience, ExperienceStore
 
@@ -55,11 +55,6 @@ for i = 1, #ARGV, 8 do
 end
 return {added, redis.call('XLEN', KEYS[1])}
 """
-
-
-def mask_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    return re.sub(r"//[^@/]*@", "//***@", url)
 
 
 class RedisExperienceStore(ExperienceStore):

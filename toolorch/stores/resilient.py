@@ -21,9 +21,10 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from toolorch.config import mask_url
 from toolorch.errors import BackendError
 from toolorch.stores.experience import Experience, ExperienceStore
-from toolorch.stores.redis_experiences import RedisExperienceStore, mask_url
+from toolorch.stores.redis_experiences import RedisExperienceStore
 from toolorch.stores.sqlite_experiences import SqliteExperienceStore
 
 log = logging.getLogger(__name__)

@@ -91,7 +91,7 @@ def run_real(opts: Options, out: Path, episodes: int = REAL_EPISODES) -> dict[st
         fixtures = home / "projects"
         shutil.copytree(FIXTURES, fixtures)
         settings = Settings(home=home / "home", allowed_roots=str(home))
-        registry = Registry.load(settings.registry_dir)
+        registry = Registry.for_settings(settings)
         tasks = load_suite(opts.suite)
         runnable = real_tasks(tasks, fixtures)
         if not runnable:
