@@ -371,18 +371,16 @@ class Orchestrator:
             maker = next((s.index for s in steps if s.tool == d and s.success), None)
         else:
             maker = run.producer.get(d)
-        by_index = {s.index: s for s in steps}
-        order = sorted(by_index)
-        position = {i: n for n, i in enumerate(order)}
+        position = {s.index: n for n, s in enumerate(steps)}   # step index → place in `steps`
         traces = [
-            StepTrace(by_index[i].tool, by_index[i].result is not None, by_index[i].success,
-                      frozenset(position[u] for u in run.used.get(i, ()) if u in position))
-            for i in order
+            StepTrace(s.tool, s.result is not None, s.success,
+                      frozenset(position[u] for u in run.used.get(s.index, ()) if u in position))
+            for s in steps
         ]
-        labels = served_goal(traces, d, None if maker is None else position.get(maker), self.dataflow)
-        for i, good in zip(order, labels, strict=True):
-            if by_index[i].result is not None:
-                by_index[i].desirable = good
+        maker_at = None if maker is None else position.get(maker)
+        for s, good in zip(steps, served_goal(traces, d, maker_at, self.dataflow), strict=True):
+            if s.result is not None:
+                s.desirable = good
 
     def _experiences(self, run: _Run, steps: list[StepResult], stop: tuple[float | None, dict[str, float] | None] | None,
                      version: int | None, success: bool, session_id: str) -> list[Experience]:
