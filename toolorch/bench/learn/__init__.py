@@ -7,7 +7,9 @@
     vw_agent.py   Vowpal Wabbit cb_explore_adf -q sa
     reinforce.py  REINFORCE on the same network, value-head baseline
     runner.py     training and greedy evaluation loops, rolling success, episodes-to-threshold
-    benchmark.py  one run: every agent × seed; report.py: CSV, PNG, summary, table
+    benchmark.py  one run: every agent × seed (seeds over worker processes); report.py: CSV, PNG,
+                  summary, table, issue 5's goals
+    results/      this round's outputs; HISTORY.md: earlier rounds and why defaults changed
 
 `main(argv)` is what `toolorch bench learn ...` calls. Output: curves.csv, curves.png,
 summary.json in --out; a table on stderr; the summary JSON on stdout.
