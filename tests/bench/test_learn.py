@@ -251,6 +251,9 @@ def test_quick_cli_writes_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[
     payload = json.loads(capsys.readouterr().out)
     assert set(payload["agents"]) == {"oracle", "random", "kto(λ=1)"}
     assert payload["goals"]["kto_agent"] == "kto(λ=1)"
+    learned = payload["agents"]["kto(λ=1)"]["final_metrics"]   # the trainer's own metrics
+    assert learned["trainer/rounds"]["mean"] >= 1 and "value/explained_variance" in learned
+    assert "final_metrics" not in payload["agents"]["random"]
     assert payload["agents"]["oracle"]["heldout_success"]["mean"] > 0.9
     lines = (tmp_path / "curves.csv").read_text().splitlines()
     assert lines[0].startswith("episode,agent,seed") and len(lines) == 1 + 3 * 30

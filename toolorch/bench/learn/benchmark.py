@@ -117,12 +117,13 @@ def run(opts: Options, settings: Any, progress: Callable[[str], None] = logger.i
             agent = make_agent(name, opts, seed, registry, settings, embed)
             try:
                 res = train(env, agent, train_tasks, order, seed, max_steps)
+                learned = _final_metrics(agent)
                 held = _eval(env, agent, test_tasks, seed, opts.eval_repeats, max_steps)
                 on_train = _eval(env, agent, train_tasks, seed, 1, max_steps)
             finally:
                 agent.close()
             results.append(res)
-            evals[(res.agent, seed)] = {"heldout": held, "train": on_train}
+            evals[(res.agent, seed)] = {"heldout": held, "train": on_train, "metrics": learned}
             progress(f"seed {seed} {res.agent}: train success {np.mean(res.success):.3f} "
                      f"({res.seconds:.1f}s), held-out {held.get('success', float('nan')):.3f}")
     return {
@@ -132,6 +133,16 @@ def run(opts: Options, settings: Any, progress: Callable[[str], None] = logger.i
         "embed_seconds": embed_s,
         "wall_seconds": time.perf_counter() - t_start,
     }
+
+
+def _final_metrics(agent: Agent) -> dict[str, float]:
+    """The KTO learner's metrics after training (last round's loss, z0, entropy, KL from the
+    reference, the value head's explained variance, ...): numbers only."""
+    metrics = getattr(agent, "metrics", None)
+    if metrics is None:
+        return {}
+    return {k: float(v) for k, v in metrics().items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and "/" in k}
 
 
 def _eval(env: SimEnv, agent: Agent, tasks: list[Task], seed: int, repeats: int, max_steps: int) -> dict[str, Any]:

@@ -9,6 +9,8 @@ Summary per agent (mean, std, min, max over seeds, plus the per-seed values):
 - `heldout_success`, `heldout_cost_per_success`: greedy evaluation (no learning) on the test split
   (held-out phrasings); `train_eval_success`: the same on the train split.
 - `cost_per_success_vs_oracle`: held-out cost per success divided by the oracle's.
+- `final_metrics` (learners with metrics: KTO): the trainer's metrics after the last episode
+  (losses/kto_loss, losses/z0, charts/entropy, charts/kl_reference, value/explained_variance, ...).
 """
 
 from __future__ import annotations
@@ -106,6 +108,10 @@ def summarize(results: Sequence[TrainResult], evals: dict[tuple[str, int], dict[
                 failed[t] = failed.get(t, 0) + 1
         out[agent] = {k: _stats(v) for k, v in rows.items()}
         out[agent]["heldout_failed_tasks"] = failed
+        learned = [evals.get((agent, r.seed), {}).get("metrics") or {} for r in mine]
+        if any(learned):   # the learner's own metrics at the end of training, over seeds
+            keys = sorted({k for m in learned for k in m})
+            out[agent]["final_metrics"] = {k: _stats([m.get(k) for m in learned]) for k in keys}
     return out
 
 
