@@ -1,14 +1,16 @@
 """The KTO policy: learn online, from every success and failure, which tool to call next.
 
     state.py       State, StateEncoder (goal embedding + artifact/history tokens, action mask)
+    labels.py      served_goal: which steps were desirable (shared with the orchestrator)
     policy.py      PolicyConfig, KTOPolicy (transformer, masked action head, value head)
     losses.py      kto_loss, estimate_z0 (pure functions; DESIGN.md "KTO, stated exactly")
     reference.py   ReferencePolicy (EMA or frozen π_ref)
-    buffer.py      ExperienceBuffer (balanced replay over the experience store)
+    buffer.py      ExperienceBuffer (balanced, inverse-propensity replay over the experience store)
     value.py       the value head's loss and why it is reported, not used for labels
     trainer.py     TrainerConfig, kto_update, Learner (synchronous, deterministic)
     online.py      OnlineTrainer (background thread, checkpoints), train_offline
     checkpoint.py  CheckpointDir (atomic, versioned, falls back to the last good version)
+    shared.py      RedisCheckpoints (versions shared by instances on different machines)
     runner.py      PolicyRunner, Choice: the engine's facade
 
 Names are resolved lazily so `import toolorch.rl` does not import torch.
@@ -22,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from toolorch.rl.buffer import ExperienceBuffer
     from toolorch.rl.checkpoint import CheckpointDir
+    from toolorch.rl.labels import StepTrace, served_goal
     from toolorch.rl.losses import estimate_z0, kto_loss
     from toolorch.rl.online import OnlineTrainer, train_offline
     from toolorch.rl.policy import KTOPolicy, PolicyConfig
     from toolorch.rl.reference import ReferencePolicy
     from toolorch.rl.runner import Choice, PolicyRunner
+    from toolorch.rl.shared import RedisCheckpoints
     from toolorch.rl.state import State, StateEncoder
     from toolorch.rl.trainer import Learner, TrainerConfig, kto_update
 
@@ -39,13 +43,16 @@ _EXPORTS = {
     "OnlineTrainer": "online",
     "PolicyConfig": "policy",
     "PolicyRunner": "runner",
+    "RedisCheckpoints": "shared",
     "ReferencePolicy": "reference",
     "State": "state",
     "StateEncoder": "state",
+    "StepTrace": "labels",
     "TrainerConfig": "trainer",
     "estimate_z0": "losses",
     "kto_loss": "losses",
     "kto_update": "trainer",
+    "served_goal": "labels",
     "train_offline": "online",
 }
 
@@ -58,13 +65,16 @@ __all__ = [
     "OnlineTrainer",
     "PolicyConfig",
     "PolicyRunner",
+    "RedisCheckpoints",
     "ReferencePolicy",
     "State",
     "StateEncoder",
+    "StepTrace",
     "TrainerConfig",
     "estimate_z0",
     "kto_loss",
     "kto_update",
+    "served_goal",
     "train_offline",
 ]
 
