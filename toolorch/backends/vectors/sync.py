@@ -97,7 +97,7 @@ class VectorSync:
         current = {p["name"]: p.get("generation") for p in self.facts.projects()}
         exists, count, synced = self.store.inspect(SYMBOLS_COLLECTION, self.marker.projects)
         recorded = sum(int(e.get("points") or 0) for e in synced.values())
-        if synced and (not exists or count != recorded):
+        if synced and count != recorded:  # a missing collection holds 0 points: fine if 0 recorded
             log.warning("%s holds %d points, %s records %d: re-syncing every project",
                         SYMBOLS_COLLECTION, count, self.marker.path, recorded)
             self.marker.forget()
