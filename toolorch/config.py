@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     memgraph_user: str = Field("", description="Memgraph user name.")
     memgraph_password: str = Field("", description="Memgraph password.")
     marquez_url: str | None = Field(None, description="Marquez API base URL (lineage sent and read there).")
+    lineage_retention_days: float = Field(
+        30.0, ge=0, description="Raw OpenLineage events older than this are deleted when the lineage "
+        "writer starts (runs, inputs/outputs and datasets are kept, so lineage graphs do not change; "
+        "events still to be sent to Marquez are kept). 0 = keep every event.",
+    )
 
     cypher_allow_writes: bool = Field(False, description="Allow CREATE/MERGE/SET/DELETE in memgraph_query_graph.")
     cypher_timeout_s: float = Field(25.0, gt=0, description="Longest a memgraph_query_graph query may run (below the tool timeout, so the agent gets the query error, not a retried timeout).")

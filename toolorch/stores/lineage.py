@@ -211,6 +211,19 @@ class LineageStore:
             db.executemany("INSERT OR IGNORE INTO run_io VALUES (?, ?, ?, ?)", io_rows)
             db.executemany(_UPSERT_DATASET, ds_rows)
 
+    def prune_events(self, older_than_s: float, now: float | None = None) -> int:
+        """Delete the raw payloads of events older than `older_than_s` that are not waiting for
+        Marquez. Runs, their inputs/outputs and datasets stay, so every lineage graph is
+        unchanged; only `events(run_id)` forgets them. Returns how many were deleted."""
+        cutoff = (time.time() if now is None else now) - older_than_s
+        with self._lock:
+            rows = self._db.execute("SELECT id, event_time FROM events WHERE delivery != ?", (PENDING,)).fetchall()
+        old = [(i, PENDING) for i, t in rows if t and parse_time(t) < cutoff]
+        if old:
+            with self._write() as db:
+                db.executemany("DELETE FROM events WHERE id = ? AND delivery != ?", old)
+        return len(old)
+
     # -- reading (the graph walk) ----------------------------------------------------------------
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:

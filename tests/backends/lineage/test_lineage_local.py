@@ -14,7 +14,7 @@ from toolorch.backends.lineage.observer import LineageObserver
 from toolorch.backends.lineage.tool import get_lineage
 from toolorch.config import Settings
 from toolorch.errors import BackendError
-from toolorch.stores.lineage import LineageStore
+from toolorch.stores.lineage import LineageStore, parse_time
 
 from .pipeline import (
     COMPONENTS_ERROR,
@@ -208,3 +208,42 @@ async def test_repeated_runs_fold_into_one_job_node(settings: Settings, services
     job = next(n for n in out["graph"] if n["id"] == "job:toolorch:n8n_generate_workflow")
     assert job["data"]["runCount"] == 2
     assert job["data"]["latestRun"]["id"].replace("-", "") == again
+
+
+async def test_retention_drops_old_raw_events_not_the_graph(pipeline: Pipeline, settings: Settings,
+                                                            services: Services, ctx: ToolContext) -> None:
+    services.peek("lineage_writer").flush()
+    store = LineageStore(settings.home / "lineage.sqlite")
+    try:
+        n = store.count_events()
+        old = store.events(None)[0]                             # an old event still to be sent
+        old = {**old, "eventTime": "2026-01-01T00:00:00+00:00", "run": {**old["run"], "runId": str(uuid.uuid4())}}
+        store.add_events([old], deliver=True)
+        before = await get_lineage({"dataset_name": pipeline.workflow.name}, ctx)
+        assert store.prune_events(7 * 86400.0, now=parse_time("2030-01-01T00:00:00+00:00")) == n
+        assert [e["eventTime"] for e in store.events(None)] == ["2026-01-01T00:00:00+00:00"]
+        assert store.prune_events(7 * 86400.0) == 0             # nothing else is older than a week
+    finally:
+        store.close()
+    after = await get_lineage({"dataset_name": pipeline.workflow.name}, ctx)
+    assert after["graph"] == before["graph"]                     # runs, inputs/outputs, datasets kept
+
+
+async def test_the_writer_applies_the_retention_when_it_starts(tmp_path: Path) -> None:
+    from toolorch.backends.base import Dataset
+
+    settings = Settings(home=tmp_path / "home", allowed_roots=str(tmp_path), lineage_retention_days=1)
+    store = LineageStore(settings.home / "lineage.sqlite")
+    store.add_events([{"eventType": "COMPLETE", "eventTime": "2020-01-01T00:00:00+00:00",
+                       "run": {"runId": str(uuid.uuid4())}, "job": {"namespace": "toolorch", "name": "old"}}])
+    store.close()
+    services = Services(settings)
+    try:
+        observer = LineageObserver(settings, services)
+        run_tool(observer, "glean_query_code", [Dataset("toolorch", "facts/p")], [])
+        observer.flush()
+        store = LineageStore(settings.home / "lineage.sqlite")
+        assert [e["job"]["name"] for e in store.events(None)] == ["glean_query_code", "glean_query_code"]
+        store.close()
+    finally:
+        services.close()

@@ -80,6 +80,12 @@ class LineageWriter:
             from toolorch.stores.lineage import LineageStore
 
             self._store = LineageStore(self.path)
+            days = self.settings.lineage_retention_days
+            if days > 0:
+                pruned = self._store.prune_events(days * 86400.0)
+                if pruned:
+                    log.info("lineage: deleted %d raw events older than %g days (runs and datasets kept)",
+                             pruned, days)
             if self.settings.marquez_url:
                 from toolorch.backends.lineage.marquez import MarquezSender
 
