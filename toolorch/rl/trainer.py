@@ -37,9 +37,9 @@ class TrainerConfig:
 
     beta: float = 1.0
     """β, the scale of the implicit reward β·r. DESIGN.md starts from the paper's 0.1; on
-    `toolorch bench learn` (seeds 0–9, with the other defaults below) 0.1 reached 95% of the
-    oracle on 9 of 10 seeds, censored mean 180 episodes, cost 1.08× the oracle's; 1.0: 10 of 10,
-    120 episodes, 1.02×. With β = 1 the sigmoid stops pushing an example once β·(r − z0) is a few
+    `toolorch bench learn` (seeds 0–9, every other default below) 0.1 reached 95% of the oracle
+    on 8 of 10 seeds, censored mean 238 episodes, cost 1.10× the oracle's; 1.0: 10 of 10, 105
+    episodes, 1.03×. With β = 1 the sigmoid stops pushing an example once β·(r − z0) is a few
     units past 0, which keeps the policy near its reference."""
     lambda_d: float = 1.0
     """λ_D, weight of desirable examples."""
