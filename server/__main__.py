@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     overrides = {k: v for k, v in {"http_host": args.host, "http_port": args.port, "http_token": args.token}.items() if v is not None}
     try:  # configuration errors stop here, with one line, before any transport starts
         settings = load_settings(**overrides)
-        Registry.for_settings(settings)
+        registry = Registry.for_settings(settings)
     except ToolorchError as exc:
         print(f"toolorch-server: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     from server.transports import run
 
     try:
-        run(settings, http=args.http)
+        run(settings, http=args.http, registry=registry)
     except KeyboardInterrupt:
         pass
 

@@ -27,6 +27,7 @@ from toolorch.engine.engine import Engine
 from toolorch.engine.orchestrator import Orchestrator
 from toolorch.engine.request import OrchestrateRequest
 from toolorch.errors import UnknownToolError
+from toolorch.registry import Registry
 
 log = logging.getLogger("toolorch.server")
 
@@ -126,10 +127,10 @@ async def on_read_resource(ctx: ServerRequestContext[Any], params: types.ReadRes
     return await resources.read_resource(_app(ctx).engine, str(params.uri))
 
 
-def build_server(settings: Settings | None = None) -> Server[App]:
+def build_server(settings: Settings | None = None, registry: Registry | None = None) -> Server[App]:
     @asynccontextmanager
     async def lifespan(_: Server[App]) -> AsyncIterator[App]:
-        engine = Engine(settings or Settings())
+        engine = Engine(settings or Settings(), registry)
         async with engine:
             yield App(engine)
 

@@ -9,16 +9,17 @@ from typing import Any
 import anyio
 
 from toolorch.config import Settings
+from toolorch.registry import Registry
 
 log = logging.getLogger("toolorch.server")
 
 
-async def serve_stdio(settings: Settings) -> None:
+async def serve_stdio(settings: Settings, registry: Registry | None = None) -> None:
     from mcp.server.stdio import stdio_server
 
     from server.app import build_server
 
-    server = build_server(settings)
+    server = build_server(settings, registry)
     async with stdio_server() as (read, write):
         await server.run(read, write, server.create_initialization_options())
 
@@ -42,21 +43,21 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-def http_app(settings: Settings) -> Any:
+def http_app(settings: Settings, registry: Registry | None = None) -> Any:
     from server.app import build_server
 
-    server = build_server(settings)
+    server = build_server(settings, registry)
     app: Any = server.streamable_http_app(host=settings.http_host)
     if settings.http_token:
         app = BearerAuth(app, settings.http_token)
     return app
 
 
-async def serve_http(settings: Settings) -> None:
+async def serve_http(settings: Settings, registry: Registry | None = None) -> None:
     import uvicorn
 
     config = uvicorn.Config(
-        http_app(settings), host=settings.http_host, port=settings.http_port,
+        http_app(settings, registry), host=settings.http_host, port=settings.http_port,
         log_level=settings.log_level.lower(), lifespan="on",
     )
     server = uvicorn.Server(config)
@@ -64,5 +65,6 @@ async def serve_http(settings: Settings) -> None:
     await server.serve()
 
 
-def run(settings: Settings, http: bool) -> None:
-    anyio.run(serve_http if http else serve_stdio, settings)
+def run(settings: Settings, http: bool, registry: Registry | None = None) -> None:
+    """`registry`: already loaded (and checked) by the caller; None = load it from `settings`."""
+    anyio.run(serve_http if http else serve_stdio, settings, registry)

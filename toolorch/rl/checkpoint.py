@@ -79,10 +79,6 @@ class CheckpointDir:
     def read_bytes(self, version: int) -> bytes:
         return self.path_of(version).read_bytes()
 
-    def sha256_of(self, version: int) -> str | None:
-        sums = self._read_pointer().get("sha256", {})
-        return sums.get(str(version)) if isinstance(sums, dict) else None
-
     # -- writing ------------------------------------------------------------------------------
     def save(self, payload: dict[str, Any], version: int | None = None) -> int:
         """Write the payload as the next version (or as `version`, allocated elsewhere: see
@@ -91,7 +87,7 @@ class CheckpointDir:
 
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._locked():
-            newest = max([self._read_pointer().get("version", 0), *self.versions()])
+            newest = self.newest()
             if version is None:
                 version = newest + 1
             elif version <= newest:
@@ -109,7 +105,7 @@ class CheckpointDir:
         False when this directory has it or a newer one already."""
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._locked():
-            if version <= max([self._read_pointer().get("version", 0), *self.versions()]):
+            if version <= self.newest():
                 return False
             self._install(version, data, metrics or {})
         logger.info("policy checkpoint v%d imported (%d bytes)", version, len(data))

@@ -53,6 +53,11 @@ class Choice:
     value: float                # V(s): estimated probability that the workflow succeeds
 
 
+def annealed_temperature(temperature: float, decay: float, floor: float, rounds: int) -> float:
+    """Exploration that anneals with training: temperature · decay^rounds, never below `floor`."""
+    return max(floor, temperature * decay ** rounds)
+
+
 def default_embed_fn(settings: Settings) -> EmbedFn:
     """The production goal embedder (all-MiniLM-L6-v2, 384-d, normalised)."""
     try:
@@ -164,7 +169,7 @@ class PolicyRunner:
         """Exploration anneals with training: temperature · decay^version, never below
         `min_temperature` (version = training rounds so far, so it survives restarts)."""
         v = self.version if version is None else version
-        return max(self.min_temperature, self.temperature * self.temperature_decay ** v)
+        return annealed_temperature(self.temperature, self.temperature_decay, self.min_temperature, v)
 
     def choose(self, state: State, explore: bool = True) -> Choice:
         """Sample the next action (explore) or take the most probable one (greedy)."""

@@ -85,27 +85,13 @@ class Lease(Generic[T]):
     def _acquire(self, on_wait: WaitFn | None) -> None:
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        started = time.monotonic()
-        next_report = started + 1.0
         try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    pass
-                self._stamp_request()
-                now = time.monotonic()
-                if now - started > self.wait_timeout_s:
-                    raise BackendError(
-                        f"{self.what} stayed busy in another toolorch process "
-                        f"({self._owner_of(fd)}) for {self.wait_timeout_s:.0f}s; retry later",
-                        retryable=True)
-                if on_wait is not None and now >= next_report:
-                    next_report = now + 1.0
-                    on_wait(now - started, f"waiting for {self.what}, in use by another "
-                                           f"toolorch process ({self._owner_of(fd)})")
-                time.sleep(self.poll_s)
+            waited = wait_for_flock(
+                fd, poll_s=self.poll_s, timeout_s=self.wait_timeout_s, on_wait=on_wait,
+                each_poll=self._stamp_request,
+                waiting=lambda: f"waiting for {self.what}, in use by another toolorch process ({self._owner_of(fd)})",
+                busy=lambda: (f"{self.what} stayed busy in another toolorch process ({self._owner_of(fd)}) "
+                              f"for {self.wait_timeout_s:.0f}s; retry later"))
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
             self._request_seen = self._request_stamp()
@@ -117,7 +103,6 @@ class Lease(Generic[T]):
         self.opens += 1
         self._ownership += 1
         self._last_used = time.monotonic()
-        waited = time.monotonic() - started
         if waited > 0.5:
             log.info("%s: took over after waiting %.1fs", self.what, waited)
         threading.Thread(target=self._watch, args=(self._ownership,), daemon=True,
@@ -191,22 +176,34 @@ def exclusive_file(path: Path, *, what: str, on_wait: WaitFn | None = None,
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        started = time.monotonic()
-        next_report = started + 1.0
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                pass
-            now = time.monotonic()
-            if now - started > wait_timeout_s:
-                raise BackendError(f"{what} stayed busy in another toolorch process for "
-                                   f"{wait_timeout_s:.0f}s; retry later", retryable=True)
-            if on_wait is not None and now >= next_report:
-                next_report = now + 1.0
-                on_wait(now - started, f"waiting for another toolorch process doing {what}")
-            time.sleep(poll_s)
+        wait_for_flock(fd, poll_s=poll_s, timeout_s=wait_timeout_s, on_wait=on_wait,
+                       waiting=lambda: f"waiting for another toolorch process doing {what}",
+                       busy=lambda: f"{what} stayed busy in another toolorch process for {wait_timeout_s:.0f}s; retry later")
         yield
     finally:
         os.close(fd)
+
+
+def wait_for_flock(fd: int, *, poll_s: float, timeout_s: float, on_wait: WaitFn | None,
+                   waiting: Callable[[], str], busy: Callable[[], str],
+                   each_poll: Callable[[], None] | None = None) -> float:
+    """Take an exclusive flock on `fd`, polling every `poll_s`, so that `on_wait(seconds,
+    waiting())` can report (or raise to abandon) about once a second; `each_poll` runs on every
+    failed try. A retryable BackendError(busy()) after `timeout_s`. Returns the seconds waited."""
+    started = time.monotonic()
+    next_report = started + 1.0
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return time.monotonic() - started
+        except BlockingIOError:
+            pass
+        if each_poll is not None:
+            each_poll()
+        now = time.monotonic()
+        if now - started > timeout_s:
+            raise BackendError(busy(), retryable=True)
+        if on_wait is not None and now >= next_report:
+            next_report = now + 1.0
+            on_wait(now - started, waiting())
+        time.sleep(poll_s)

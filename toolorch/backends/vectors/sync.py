@@ -95,7 +95,7 @@ class VectorSync:
         from the fact store. A collection holding another number of points than the marker
         records (deleted by hand, a write cut short) makes every project stale."""
         current = {p["name"]: p.get("generation") for p in self.facts.projects()}
-        exists, count, synced = self.store.inspect(SYMBOLS_COLLECTION, self.marker.projects)
+        _, count, synced = self.store.inspect(SYMBOLS_COLLECTION, self.marker.projects)
         recorded = sum(int(e.get("points") or 0) for e in synced.values())
         if synced and count != recorded:  # a missing collection holds 0 points: fine if 0 recorded
             log.warning("%s holds %d points, %s records %d: re-syncing every project",

@@ -8,7 +8,7 @@ Same `StateEncoder` (goal embedding + artifact/history tokens + action mask) and
     loss   = −mean_t A_t log π(a_t|s_t) − ent_coef · H(π(·|s_t)) + vf_coef · mean_t (V(s_t) − G)²
 
 One gradient step after every `update_every` episodes, on all their steps. Exploration anneals
-like the KTO policy's (`PolicyRunner.sampling_temperature`): temperature · decay^updates, floored.
+like the KTO policy's (`annealed_temperature`): temperature · decay^updates, floored.
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ class ReinforceAgent(Agent):
         return self.encoder.vocab.actions[int(action[0])], float(prob[0])
 
     def sampling_temperature(self) -> float:
-        return max(self.min_temperature, self.temperature * self.temperature_decay ** self._updates)
+        from toolorch.rl.runner import annealed_temperature
+
+        return annealed_temperature(self.temperature, self.temperature_decay, self.min_temperature, self._updates)
 
     def learn(self, run: EpisodeRun) -> None:
         g = float(run.success) * (1.0 - self.cost_coef * run.cost)
