@@ -271,3 +271,17 @@ def test_seeds_in_worker_processes_give_the_same_curves(tmp_path: Path) -> None:
     assert main([*common, "--jobs", "2", "--out", str(tmp_path / "two")]) == 0
     one, two = ((tmp_path / d / "curves.csv").read_text() for d in ("one", "two"))
     assert one == two and one.count("\n") == 1 + 2 * 2 * 20
+
+
+def test_reinforce_anneals_its_exploration_like_kto(registry: Registry, tasks: list[Task]) -> None:
+    from tests.rl.helpers import hash_embed
+    from toolorch.bench.learn.reinforce import ReinforceAgent
+
+    agent = ReinforceAgent(registry, hash_embed, update_every=1, temperature_decay=0.5, min_temperature=0.3)
+    assert agent.sampling_temperature() == 1.0
+    env = SimEnv(registry)
+    seen = []
+    for e in range(3):                                  # one update per episode
+        play(env, agent, _task(tasks, "graph_rows-1"), e + 1, np.ones(8), True, True)
+        seen.append(agent.sampling_temperature())
+    assert seen == pytest.approx([0.5, 0.3, 0.3])       # 1.0 · 0.5^updates, floored at 0.3

@@ -110,3 +110,17 @@ def test_exploration_temperature_anneals_with_training_rounds(registry, settings
     assert choice.probs[choice.action] == pytest.approx(float(expected[list(choice.probs).index(choice.action)]), rel=1e-4)
     fixed = PolicyRunner(registry, settings, hash_embed, train=False, persist=False, temperature_decay=1.0)
     assert fixed.sampling_temperature(100) == 1.0
+
+
+def test_defaults_frozen_reference_and_inverse_propensity_draws(registry, monkeypatch) -> None:
+    learner = Learner(StateEncoder(registry, hash_embed), PolicyConfig(), TrainerConfig(steps=2, train_every=8))
+    assert learner.reference.frozen and learner.config.propensity_floor == 0.05
+    floors: list[float | None] = []
+    draw = learner.buffer.sample_balanced
+    monkeypatch.setattr(learner.buffer, "sample_balanced", lambda n, floor=None: floors.append(floor) or draw(n, floor))
+    before = [p.clone() for p in learner.reference.model.parameters()]
+    learner.add([experience(GOOD, True, propensity=0.9) for _ in range(4)]
+                + [experience("STOP", False, propensity=0.1) for _ in range(4)])
+    learner.train_round()
+    assert floors == [0.05, 0.05]                        # every step's batch is drawn by propensity
+    assert all(torch.equal(a, b) for a, b in zip(before, learner.reference.model.parameters(), strict=True))
