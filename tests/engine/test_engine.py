@@ -7,8 +7,8 @@ import random
 import pytest
 
 from toolorch.config import Settings
+from toolorch.core.runs import RunInfo, RunOutcome
 from toolorch.engine.engine import Engine
-from toolorch.engine.observer import RunInfo, RunOutcome
 from toolorch.engine.retry import RetryPolicy
 from toolorch.errors import UnknownToolError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolorch.engine.breaker import CircuitBreaker
+from toolorch.core.breaker import CircuitBreaker
 from toolorch.engine.retry import RetryPolicy
 from toolorch.errors import BackendError, CircuitOpenError, QueryError, ToolTimeoutError, ValidationError
 

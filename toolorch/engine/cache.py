@@ -1,11 +1,9 @@
 """Result cache: in-process TTL + LRU by default, Redis/DragonflyDB when configured.
 
 Key: the tool name plus a blake2b digest of the canonical JSON of its arguments (sorted keys, no
-whitespace), so argument order and formatting never matter. Every entry also carries a fingerprint
-of the files the result was computed from -- (path, mtime_ns, size) for each file the tool recorded
-reading -- and a lookup whose fingerprint no longer matches the disk (a file changed or vanished)
-is a miss and drops the entry. A directory's mtime changes only when entries are added or removed,
-so tools should record the files they read, not only their directories.
+whitespace), so argument order and formatting never matter. Every entry also carries the stamps
+of the files the result was computed from (`toolorch.core.stamps`), and a lookup whose stamps no
+longer match the disk (a file changed or vanished) is a miss and drops the entry.
 
 Cached outputs are shared, not copied: treat them as read-only.
 
@@ -20,27 +18,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from toolorch.config import Settings
+from toolorch.core.stamps import FileStamp, fingerprint, is_fresh
 
 log = logging.getLogger(__name__)
 
 REDIS_PREFIX = "toolorch:cache:"
-
-
-@dataclass(frozen=True, slots=True)
-class FileStamp:
-    path: str
-    mtime_ns: int
-    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,30 +52,6 @@ def cache_key(tool: str, args: Mapping[str, Any], *, version: str = "") -> str:
     results of the same arguments."""
     payload = f"{tool}\0{version}\0{canonical_json(args)}".encode()
     return f"{tool}:{hashlib.blake2b(payload, digest_size=16).hexdigest()}"
-
-
-def stamp(path: Path | str) -> FileStamp | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return FileStamp(str(path), st.st_mtime_ns, st.st_size)
-
-
-def fingerprint(files: Iterable[Path | str | FileStamp]) -> tuple[FileStamp, ...] | None:
-    """Stamps of the files (FileStamps taken at read time are kept as given); None when one is
-    missing, i.e. the result cannot be checked later and must not be cached."""
-    out: list[FileStamp] = []
-    for f in dict.fromkeys(files):
-        s = f if isinstance(f, FileStamp) else stamp(f)
-        if s is None:
-            return None
-        out.append(s)
-    return tuple(out)
-
-
-def is_fresh(files: Iterable[FileStamp]) -> bool:
-    return all(stamp(f.path) == f for f in files)
 
 
 class ResultCache(Protocol):

@@ -17,15 +17,18 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Backend, ProgressFn, Services, ToolContext, _no_progress
+from toolorch.backends.base import Backend
 from toolorch.config import Settings
-from toolorch.engine.breaker import CircuitBreaker
-from toolorch.engine.observer import RunInfo, RunObserver, RunOutcome
+from toolorch.core.breaker import CircuitBreaker
+from toolorch.core.context import ToolContext
+from toolorch.core.ids import new_id
+from toolorch.core.progress import ProgressFn, no_progress
+from toolorch.core.runs import RunInfo, RunObserver, RunOutcome
+from toolorch.core.services import Services
 from toolorch.engine.results import ToolResult
 from toolorch.engine.retry import RetryPolicy
 from toolorch.engine.validation import ArgumentValidator
 from toolorch.errors import BackendError, CircuitOpenError, ToolorchError, ToolTimeoutError
-from toolorch.ids import new_id
 from toolorch.registry import Registry, ToolSpec
 from toolorch.stores.experience import Experience, ExperienceStore
 
@@ -159,7 +162,7 @@ class Engine:
         tool: str,
         args: Any,
         *,
-        progress: ProgressFn = _no_progress,
+        progress: ProgressFn = no_progress,
         roots: list[Path] | None = None,
         workflow_id: str | None = None,
         strategy: str = "direct",
@@ -282,7 +285,7 @@ class Engine:
         args: Any,
         *,
         session_id: str = "",
-        progress: ProgressFn = _no_progress,
+        progress: ProgressFn = no_progress,
         roots: list[Path] | None = None,
     ) -> ToolResult:
         """A direct call: executed, then logged as one experience whose state is the session's

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from toolorch.backends.base import ProgressFn, _no_progress
+from toolorch.core.ids import new_id
+from toolorch.core.progress import ProgressFn, no_progress
 from toolorch.engine.request import OrchestrateRequest, Strategy
 from toolorch.engine.results import StepResult, ToolResult, WorkflowResult
-from toolorch.ids import new_id
 from toolorch.registry.dataflow import refs, render
 from toolorch.rl.labels import StepTrace, served_goal
 from toolorch.stores.experience import STOP, Experience
@@ -77,7 +77,7 @@ class Orchestrator:
         self,
         req: OrchestrateRequest,
         *,
-        progress: ProgressFn = _no_progress,
+        progress: ProgressFn = no_progress,
         roots: list[Path] | None = None,
         session_id: str = "",
     ) -> WorkflowResult:

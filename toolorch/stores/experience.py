@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from toolorch.ids import new_id
+from toolorch.core.ids import new_id
 
 STOP = "STOP"
 

@@ -8,8 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolorch.backends.base import Dataset
-from toolorch.engine.observer import RunInfo, RunObserver, RunOutcome
+from toolorch.core.datasets import Dataset
+from toolorch.core.runs import RunInfo, RunObserver, RunOutcome
 
 COMPONENTS_ERROR = "n8n_generate_components: no theorem in Spec.lean to turn into a node"
 

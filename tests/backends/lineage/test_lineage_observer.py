@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from toolorch.backends.base import Dataset
 from toolorch.backends.lineage.events import as_uuid, finish_event, start_event, to_dict
 from toolorch.backends.lineage.observer import LineageObserver
 from toolorch.config import Settings
-from toolorch.engine.observer import RunInfo, RunOutcome
+from toolorch.core.datasets import Dataset
+from toolorch.core.runs import RunInfo, RunOutcome
 from toolorch.stores.lineage import LineageStore
 
 from .pipeline import run_tool
@@ -97,10 +97,10 @@ def test_out_of_order_events_keep_the_terminal_state(tmp_path: Path) -> None:
 _WRITER = textwrap.dedent("""
     import sys, time, uuid
     from pathlib import Path
-    from toolorch.backends.base import Dataset
+    from toolorch.core.datasets import Dataset
     from toolorch.backends.lineage.observer import LineageObserver
     from toolorch.config import Settings
-    from toolorch.engine.observer import RunInfo, RunOutcome
+    from toolorch.core.runs import RunInfo, RunOutcome
     home, tag, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     obs = LineageObserver(Settings(home=home, allowed_roots=str(home)))
     shared = Dataset.file(home / "shared.scip")

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from openlineage.client.event_v2 import RunEvent
 
-    from toolorch.backends.base import Dataset
-    from toolorch.engine.observer import RunInfo, RunOutcome
+    from toolorch.core.datasets import Dataset
+    from toolorch.core.runs import RunInfo, RunOutcome
 
 JOB_NAMESPACE = "toolorch"
 #: Job name of the parent run of orchestrated steps (the workflow itself).

@@ -21,17 +21,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolorch.config import Settings
+from toolorch.core.services import ServiceKey
 
 if TYPE_CHECKING:
-    from toolorch.backends.base import Services
     from toolorch.backends.lineage.marquez import MarquezSender
-    from toolorch.engine.observer import RunInfo, RunOutcome
+    from toolorch.core.runs import RunInfo, RunOutcome
+    from toolorch.core.services import Services
     from toolorch.stores.lineage import LineageStore
 
 log = logging.getLogger(__name__)
 
 #: Services key under which the observer shares its writer with the lineage tool.
-WRITER_KEY = "lineage_writer"
+WRITER_KEY: ServiceKey[LineageWriter] = ServiceKey("lineage_writer")
 
 
 def store_path(settings: Settings) -> Path:
@@ -124,7 +125,7 @@ class LineageWriter:
 
 
 class LineageObserver:
-    """toolorch.engine.observer.RunObserver emitting OpenLineage START and COMPLETE/FAIL events.
+    """toolorch.core.runs.RunObserver emitting OpenLineage START and COMPLETE/FAIL events.
 
     Pass the engine's `services` to share the writer with the lineage tool (exact
     read-your-writes); without it the tool sees a run a few milliseconds after it finished.

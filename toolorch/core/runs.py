@@ -1,12 +1,13 @@
-"""Hooks the engine calls around every tool run (lineage, tracing). Observers must not raise:
-the engine logs and ignores their errors, so observability never fails a tool call."""
+"""The run records and the observer protocol: hooks the engine calls around every tool run
+(lineage, tracing). Observers must not raise: the engine logs and ignores their errors, so
+observability never fails a tool call."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from toolorch.backends.base import Dataset
+from toolorch.core.datasets import Dataset
 
 
 @dataclass(frozen=True, slots=True)
