@@ -117,7 +117,7 @@ class Engine:
     @property
     def observers(self) -> list[RunObserver]:
         if self._observers is None:
-            from toolorch.backends.lineage.observer import LineageObserver
+            from toolorch.lineage.observer import LineageObserver
 
             self._observers = [LineageObserver(self.settings, self.services)]
         return self._observers

@@ -9,13 +9,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from toolorch.backends.lineage.observer import WRITER_KEY, LineageObserver
 from toolorch.backends.lineage.tool import get_lineage
 from toolorch.config import Settings
 from toolorch.core.context import ToolContext
 from toolorch.core.services import Services
 from toolorch.errors import BackendError
-from toolorch.stores.lineage import LineageStore, parse_time
+from toolorch.lineage.observer import WRITER_KEY, LineageObserver
+from toolorch.lineage.store import LineageStore, parse_time
 
 from .pipeline import (
     COMPONENTS_ERROR,

@@ -14,13 +14,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from toolorch.backends.lineage.graph import build_lineage, parse_node_id
-from toolorch.backends.lineage.observer import LineageObserver
 from toolorch.backends.lineage.tool import get_lineage
 from toolorch.config import Settings
 from toolorch.core.context import ToolContext
 from toolorch.core.services import Services
-from toolorch.stores.lineage import LineageStore
+from toolorch.lineage.graph import build_lineage, parse_node_id
+from toolorch.lineage.observer import LineageObserver
+from toolorch.lineage.store import LineageStore
 
 from .pipeline import COMPONENTS_ERROR, check_marquez_shape, node_id, record_pipeline
 

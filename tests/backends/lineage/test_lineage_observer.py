@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from toolorch.backends.lineage.events import as_uuid, finish_event, start_event, to_dict
-from toolorch.backends.lineage.observer import LineageObserver
 from toolorch.config import Settings
 from toolorch.core.datasets import Dataset
 from toolorch.core.runs import RunInfo, RunOutcome
-from toolorch.stores.lineage import LineageStore
+from toolorch.lineage.events import as_uuid, finish_event, start_event, to_dict
+from toolorch.lineage.observer import LineageObserver
+from toolorch.lineage.store import LineageStore
 
 from .pipeline import run_tool
 
@@ -98,7 +98,7 @@ _WRITER = textwrap.dedent("""
     import sys, time, uuid
     from pathlib import Path
     from toolorch.core.datasets import Dataset
-    from toolorch.backends.lineage.observer import LineageObserver
+    from toolorch.lineage.observer import LineageObserver
     from toolorch.config import Settings
     from toolorch.core.runs import RunInfo, RunOutcome
     home, tag, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])

@@ -15,12 +15,12 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.lineage.graph import DEFAULT_DEPTH, build_lineage, dataset_node_id
-from toolorch.backends.lineage.observer import WRITER_KEY, store_path
 from toolorch.core.context import ToolContext
 from toolorch.core.services import ServiceKey
 from toolorch.errors import BackendError
-from toolorch.stores.lineage import DatasetKey, LineageStore
+from toolorch.lineage.graph import DEFAULT_DEPTH, build_lineage, dataset_node_id
+from toolorch.lineage.observer import WRITER_KEY, store_path
+from toolorch.lineage.store import DatasetKey, LineageStore
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ async def get_lineage(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     source = "local"
     warning: str | None = None
     if ctx.settings.marquez_url:
-        from toolorch.backends.lineage.marquez import fetch_lineage
+        from toolorch.lineage.marquez import fetch_lineage
 
         try:
             result = await fetch_lineage(ctx.settings.marquez_url, node_id, depth)

@@ -24,10 +24,10 @@ from toolorch.config import Settings
 from toolorch.core.services import ServiceKey
 
 if TYPE_CHECKING:
-    from toolorch.backends.lineage.marquez import MarquezSender
     from toolorch.core.runs import RunInfo, RunOutcome
     from toolorch.core.services import Services
-    from toolorch.stores.lineage import LineageStore
+    from toolorch.lineage.marquez import MarquezSender
+    from toolorch.lineage.store import LineageStore
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class LineageWriter:
 
     def _open(self) -> LineageStore:
         if self._store is None:
-            from toolorch.stores.lineage import LineageStore
+            from toolorch.lineage.store import LineageStore
 
             self._store = LineageStore(self.path)
             days = self.settings.lineage_retention_days
@@ -88,13 +88,13 @@ class LineageWriter:
                     log.info("lineage: deleted %d raw events older than %g days (runs and datasets kept)",
                              pruned, days)
             if self.settings.marquez_url:
-                from toolorch.backends.lineage.marquez import MarquezSender
+                from toolorch.lineage.marquez import MarquezSender
 
                 self._sender = MarquezSender(self.settings.marquez_url, self._store)
         return self._store
 
     def _write(self, batch: list[tuple[Any, ...]]) -> None:
-        from toolorch.backends.lineage.events import finish_event, start_event, to_dict
+        from toolorch.lineage.events import finish_event, start_event, to_dict
 
         events = []
         for item in batch:
