@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from tests.rl.helpers import INDEXED, MemoryStore, experience, hash_embed
-from toolorch.rl.online import OnlineTrainer, train_offline
+from toolorch.rl.offline import train_offline
+from toolorch.rl.online import OnlineTrainer
 from toolorch.rl.policy import PolicyConfig
 from toolorch.rl.reference import ReferencePolicy
 from toolorch.rl.runner import PolicyRunner
