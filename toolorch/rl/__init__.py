@@ -23,6 +23,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from toolorch.core.state import State
     from toolorch.rl.buffer import ExperienceBuffer
     from toolorch.rl.checkpoint import CheckpointDir
     from toolorch.rl.labels import StepTrace, served_goal
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from toolorch.rl.reference import ReferencePolicy
     from toolorch.rl.runner import Choice, PolicyRunner
     from toolorch.rl.shared import RedisCheckpoints
-    from toolorch.rl.state import State, StateEncoder
+    from toolorch.rl.state import StateEncoder
     from toolorch.rl.trainer import Learner, TrainerConfig, kto_update
 
 _EXPORTS = {

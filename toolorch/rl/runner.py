@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from toolorch.core.state import State
 from toolorch.rl.checkpoint import CheckpointDir
-from toolorch.rl.state import EmbedFn, State
+from toolorch.rl.state import EmbedFn
 
 if TYPE_CHECKING:
     import torch
