@@ -26,7 +26,7 @@ from toolorch.config import Settings
 from toolorch.engine.engine import Engine
 from toolorch.engine.orchestrator import Orchestrator
 from toolorch.engine.request import OrchestrateRequest
-from toolorch.errors import UnknownToolError
+from toolorch.errors import OrchestrationError, UnknownToolError
 from toolorch.registry import Registry
 
 log = logging.getLogger("toolorch.server")
@@ -100,8 +100,12 @@ async def on_call_tool(ctx: ServerRequestContext[Any], params: types.CallToolReq
             return tools.failure(f"[validation] orchestrate: {field}: {err['msg']}")
         try:
             wf = await app.orchestrator.run(req, progress=progress, roots=roots, session_id=session_id)
-        except (ValueError, UnknownToolError) as exc:
-            return tools.failure(f"[validation] orchestrate: {exc}")
+        except (OrchestrationError, UnknownToolError) as exc:  # the request, not the server
+            return tools.failure(f"[validation] orchestrate: {exc.message}")
+        except Exception as exc:  # a bug: say so, as an internal error, and keep serving
+            log.exception("orchestrate failed")
+            raise MCPError(code=types.INTERNAL_ERROR,
+                           message=f"internal error in orchestrate: {type(exc).__name__}: {exc}") from exc
         out = wf.to_dict()
         done = out["totals"]
         summary = (

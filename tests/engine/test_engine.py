@@ -42,8 +42,8 @@ async def test_success_then_cache_hit(engine: Engine) -> None:
 async def test_invalid_arguments_fail_without_calling(engine: Engine, args: object, needle: str) -> None:
     r = await engine.execute("echo", args)
     assert not r.success and r.attempts == 0
-    assert r.error is not None and r.error["kind"] == "validation"
-    assert needle in r.error["message"]
+    assert r.error is not None and r.error.kind == "validation"
+    assert needle in r.error.message
 
 
 async def test_unknown_tool_raises(engine: Engine) -> None:
@@ -63,7 +63,7 @@ async def test_retries_with_backoff_then_success(engine: Engine, sleeps: Sleeps)
 async def test_retries_exhausted(engine: Engine, sleeps: Sleeps) -> None:
     r = await engine.execute("flaky", {"key": "k2", "fail_times": 10})
     assert not r.success and r.attempts == 3 and len(sleeps.delays) == 2
-    assert r.error is not None and "flaky failure 3 of 10" in r.error["message"]
+    assert r.error is not None and "flaky failure 3 of 10" in r.error.message
 
 
 async def test_non_retryable_error_is_not_retried(engine: Engine, sleeps: Sleeps) -> None:
@@ -73,14 +73,14 @@ async def test_non_retryable_error_is_not_retried(engine: Engine, sleeps: Sleeps
 
 async def test_timeout_does_not_hang(engine: Engine) -> None:
     r = await engine.execute("sleepy", {"seconds": 30})
-    assert not r.success and r.error is not None and r.error["kind"] == "timeout"
+    assert not r.success and r.error is not None and r.error.kind == "timeout"
     assert r.time_s < 5
 
 
 async def test_backend_bug_becomes_an_error_result(engine: Engine) -> None:
     r = await engine.execute("crash", {"reason": "test"})
     assert not r.success and r.error is not None
-    assert "internal error RuntimeError: a bug inside a backend" in r.error["message"]
+    assert "internal error RuntimeError: a bug inside a backend" in r.error.message
 
 
 async def test_breaker_opens_after_consecutive_failures(tmp_path, sleeps: Sleeps) -> None:  # type: ignore[no-untyped-def]
@@ -93,8 +93,8 @@ async def test_breaker_opens_after_consecutive_failures(tmp_path, sleeps: Sleeps
         second = await engine.execute("flaky", {"key": "b", "fail_times": 100})  # 4th opens it
         assert first.attempts == 3 and not second.success
         third = await engine.execute("flaky", {"key": "b", "fail_times": 100})
-        assert third.error is not None and third.error["kind"] == "unavailable"
-        assert third.attempts == 0 and "retry in" in third.error["message"]
+        assert third.error is not None and third.error.kind == "unavailable"
+        assert third.attempts == 0 and "retry in" in third.error.message
         # a different backend is unaffected
         assert (await engine.execute("echo", {"text": "still fine"})).success
 
@@ -108,8 +108,8 @@ async def test_direct_calls_are_logged_with_session_state(engine: Engine) -> Non
     assert [e.action for e in exps] == ["step_a", "echo", "step_b"]
     assert [e.desirable for e in exps] == [True, False, True]
     assert exps[1].error_kind == "validation"
-    assert exps[2].artifacts == ["alpha"]
-    assert exps[2].history == [("step_a", True), ("echo", False)]
+    assert exps[2].artifacts == ("alpha",)
+    assert exps[2].history == (("step_a", True), ("echo", False))
 
 
 async def test_observers_see_start_and_finish(settings: Settings, sleeps: Sleeps) -> None:

@@ -7,6 +7,7 @@ import pytest
 from toolorch.engine.engine import Engine
 from toolorch.engine.orchestrator import Orchestrator
 from toolorch.engine.request import OrchestrateRequest
+from toolorch.errors import OrchestrationError
 
 pytestmark = pytest.mark.anyio
 
@@ -89,13 +90,13 @@ async def test_experiences_labels_and_feedback(engine: Engine) -> None:
     engine.flush_experiences()
     exps = [e for e in engine.store.recent(20) if e.workflow_id == wf.workflow_id]
     assert [(e.action, e.desirable) for e in exps] == [("step_a", True), ("step_b", True)]
-    assert exps[1].artifacts == ["alpha"] and exps[1].inputs_present == ["goal", "seed"]
+    assert exps[1].artifacts == ("alpha",) and exps[1].inputs_present == ("goal", "seed")
     fb = await run(engine, feedback={"workflow_id": wf.workflow_id, "desirable": False})
     assert "relabelled 2 experiences" in fb.notes[0]
     engine.flush_experiences()
     after = [e for e in engine.store.recent(20) if e.workflow_id == wf.workflow_id]
     assert all(not e.desirable and e.label_source == "feedback" for e in after)
-    with pytest.raises(ValueError, match="no experiences of workflow"):
+    with pytest.raises(OrchestrationError, match="no experiences of workflow"):
         await run(engine, feedback={"workflow_id": "nope", "desirable": True})
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from toolorch.core.datasets import Dataset
+from toolorch.errors import ToolorchError
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ class RunOutcome:
     inputs: list[Dataset]           # what the backend recorded reading
     outputs: list[Dataset]          # what it recorded writing
     output: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None   # ToolorchError.to_dict()
+    error: ToolorchError | None = None
 
 
 class RunObserver(Protocol):

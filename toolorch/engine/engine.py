@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from toolorch.core.ids import new_id
 from toolorch.core.progress import ProgressFn, no_progress
 from toolorch.core.runs import RunInfo, RunObserver, RunOutcome
 from toolorch.core.services import Services
+from toolorch.core.state import State
 from toolorch.engine.results import ToolResult
 from toolorch.engine.retry import RetryPolicy
 from toolorch.engine.validation import ArgumentValidator
@@ -34,19 +35,10 @@ from toolorch.stores.experience import Experience, ExperienceStore
 
 log = logging.getLogger(__name__)
 
+_EMPTY_SESSION = State("")
+
 SleepFn = Callable[[float], Awaitable[None]]
 _SESSIONS = 256  # direct-call histories kept (LRU)
-_HISTORY = 16    # (tool, outcome) pairs a state remembers (the policy's history length)
-
-
-class SessionState:
-    """What a client session has done so far: the state of a direct call's experience."""
-
-    __slots__ = ("artifacts", "history")
-
-    def __init__(self) -> None:
-        self.artifacts: dict[str, Any] = {}
-        self.history: deque[tuple[str, bool]] = deque(maxlen=_HISTORY)
 
 
 class Engine:
@@ -82,7 +74,7 @@ class Engine:
         self._cache = cache
         self._metrics = metrics
         self._observers = observers
-        self._sessions: OrderedDict[str, SessionState] = OrderedDict()
+        self._sessions: OrderedDict[str, State] = OrderedDict()  # what each client session did so far
         self._limiter = anyio.CapacityLimiter(self.settings.max_concurrency)
         self._roots = self.settings.roots  # resolved once: cwd and symlinks do not move under us
         self._sleep = sleep
@@ -141,10 +133,11 @@ class Engine:
         """Every backend's circuit, for the metrics resource."""
         return {k: b.snapshot() for k, b in self._breakers.items()}
 
-    def session(self, session_id: str) -> SessionState:
+    def session(self, session_id: str) -> State:
+        """The state of a client session's next direct call (the newest _SESSIONS sessions kept)."""
         s = self._sessions.get(session_id)
         if s is None:
-            s = self._sessions[session_id] = SessionState()
+            s = self._sessions[session_id] = _EMPTY_SESSION
             if len(self._sessions) > _SESSIONS:
                 self._sessions.popitem(last=False)
         else:
@@ -177,7 +170,7 @@ class Engine:
         try:
             clean = self._validators[tool](args)
         except ToolorchError as exc:
-            return self._finish(spec, ToolResult(tool, False, error=exc.to_dict(), run_id=run_id), start, strategy, workflow_id)
+            return self._finish(spec, ToolResult(tool, False, error=exc, run_id=run_id), start, strategy, workflow_id)
 
         use_cache = spec.cache.enabled and self.settings.cache_enabled
         key = ""
@@ -219,7 +212,7 @@ class Engine:
             try:
                 breaker.before_call()
             except CircuitOpenError as exc:
-                return ToolResult(spec.name, False, error=exc.to_dict(), attempts=attempt - 1, run_id=run_id), ctx
+                return ToolResult(spec.name, False, error=exc, attempts=attempt - 1, run_id=run_id), ctx
             self._notify_start(info)
             try:
                 async with self._limiter:
@@ -243,7 +236,7 @@ class Engine:
                 return result, ctx
             if error.retryable or error.kind == "timeout":
                 breaker.record_failure()  # only faults of the backend, not bad queries
-            failed = ToolResult(spec.name, False, error=error.to_dict(), attempts=attempt, run_id=run_id)
+            failed = ToolResult(spec.name, False, error=error, attempts=attempt, run_id=run_id)
             self._observe(info, failed, ctx.inputs, ctx.outputs)
             if not policy.should_retry(error, attempt):
                 return failed, ctx
@@ -290,16 +283,13 @@ class Engine:
     ) -> ToolResult:
         """A direct call: executed, then logged as one experience whose state is the session's
         history (artifacts produced and tools called before it)."""
-        session = self.session(session_id)
-        before_artifacts = list(session.artifacts)
-        before_history = list(session.history)
+        before = self.session(session_id)
         result = await self.execute(tool, args, progress=progress, roots=roots)
-        if result.success and result.output is not None:
-            session.artifacts.update(self.registry.dataflow.artifacts_of(tool, result.output))
-        session.history.append((tool, result.success))
+        made = self.registry.dataflow.artifacts_of(tool, result.output) if result.success and result.output is not None else {}
+        # the session as it is now (another call may have finished meanwhile), plus this one
+        self._sessions[session_id] = self.session(session_id).after(tool, result.success, made)
         exp = Experience(
-            goal="", inputs_present=[], artifacts=before_artifacts, history=before_history,
-            action=tool, desirable=result.success, success=result.success, session_id=session_id,
+            before, action=tool, desirable=result.success, success=result.success, session_id=session_id,
             strategy="direct", error_kind=result.error_kind, latency_s=result.time_s, cost=result.cost,
             attempts=result.attempts, cached=result.cached,
         )

@@ -15,6 +15,7 @@ import pytest
 from toolorch.config import Settings
 from toolorch.core.datasets import Dataset
 from toolorch.core.runs import RunInfo, RunOutcome
+from toolorch.errors import ToolTimeoutError
 from toolorch.lineage.events import as_uuid, finish_event, start_event, to_dict
 from toolorch.lineage.observer import LineageObserver
 from toolorch.lineage.store import LineageStore
@@ -28,7 +29,7 @@ def test_events_match_openlineage_serde_and_keep_engine_run_ids() -> None:
     info = RunInfo(run_id="abc-2", tool="scip_index_code", args={"p": Path("/x")},
                    started_at=time.time(), workflow_id="wf 7")
     outcome = RunOutcome(False, time.time(), [Dataset.file("/tmp/src", kind="dir")], [],
-                         error={"kind": "timeout", "message": "timed out after 1s", "retryable": True})
+                         error=ToolTimeoutError("timed out after 1s"))
     for event in (start_event(info), finish_event(info, outcome)):
         assert to_dict(event) == Serde.to_dict(event)
     fail = to_dict(finish_event(info, outcome))
