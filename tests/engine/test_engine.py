@@ -9,8 +9,8 @@ import pytest
 from toolorch.config import Settings
 from toolorch.core.runs import RunInfo, RunOutcome
 from toolorch.engine.engine import Engine
-from toolorch.engine.retry import RetryPolicy
 from toolorch.errors import UnknownToolError
+from toolorch.registry.retry import RetryPolicy
 
 from .conftest import Sleeps
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from toolorch.core.breaker import CircuitBreaker
-from toolorch.engine.retry import RetryPolicy
 from toolorch.errors import BackendError, CircuitOpenError, QueryError, ToolTimeoutError, ValidationError
+from toolorch.registry.retry import RetryPolicy
 
 
 def test_delay_grows_exponentially_and_is_capped() -> None:
@@ -19,6 +19,27 @@ def test_delay_grows_exponentially_and_is_capped() -> None:
 
 def test_default_cap_is_100x_initial() -> None:
     assert RetryPolicy(initial_interval_s=0.5).cap_s == 50.0
+
+
+def test_defaults_are_decided_once() -> None:
+    """One definition (the registry's), Temporal's field names with seconds spelled out."""
+    p = RetryPolicy()
+    assert (p.initial_interval_s, p.backoff_coefficient, p.maximum_interval_s, p.maximum_attempts) == (0.5, 2.0, None, 3)
+    assert p.non_retryable_error_kinds == frozenset() and p.cap_s == 50.0
+    assert list(RetryPolicy.model_fields) == ["initial_interval_s", "backoff_coefficient", "maximum_interval_s",
+                                              "maximum_attempts", "non_retryable_error_kinds"]
+
+
+def test_a_tool_without_a_retry_block_gets_the_defaults() -> None:
+    from toolorch.registry.models import ToolSpec
+
+    spec = ToolSpec.model_validate({"name": "t", "title": "t", "description": "d", "input_schema": {"type": "object"},
+                                    "output_schema": {"type": "object"}, "backend": {"kind": "embedded", "target": "m:f"}})
+    assert spec.retry == RetryPolicy()
+
+
+def test_equal_cap_and_initial_is_allowed() -> None:
+    assert RetryPolicy(initial_interval_s=1.0, maximum_interval_s=1.0).cap_s == 1.0
 
 
 @pytest.mark.parametrize("bad", [

@@ -27,7 +27,6 @@ from toolorch.core.runs import RunInfo, RunObserver, RunOutcome
 from toolorch.core.services import Services
 from toolorch.core.state import State
 from toolorch.engine.results import ToolResult
-from toolorch.engine.retry import RetryPolicy
 from toolorch.engine.validation import ArgumentValidator
 from toolorch.errors import BackendError, CircuitOpenError, ToolorchError, ToolTimeoutError
 from toolorch.registry import Registry, ToolSpec
@@ -66,7 +65,6 @@ class Engine:
         self._validators = {
             t.name: ArgumentValidator(t.name, t.input_schema, self.settings.max_arg_chars) for t in self.registry
         }
-        self._retry = {t.name: RetryPolicy.from_spec(t.retry) for t in self.registry}
         self._backends: dict[str, Backend] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
         self._store = store
@@ -198,7 +196,7 @@ class Engine:
         roots: list[Path] | None,
         workflow_id: str | None,
     ) -> tuple[ToolResult, ToolContext]:
-        policy = self._retry[spec.name]
+        policy = spec.retry
         breaker = self.breaker(spec)
         attempt = 0
         while True:
