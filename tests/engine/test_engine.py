@@ -136,3 +136,27 @@ async def test_progress_is_forwarded(engine: Engine) -> None:
 
     r = await engine.execute("sleepy", {"seconds": 0.02}, progress=progress)
     assert r.success and got == [f"sleeping {i}/4" for i in range(1, 5)]
+
+
+@pytest.mark.parametrize("how", ["cancelled", "refused"])
+async def test_a_half_open_trial_that_ends_without_a_verdict_frees_the_circuit(tmp_path, how: str) -> None:  # type: ignore[no-untyped-def]
+    """A trial call that is cancelled, or that the backend refuses (a non-retryable error, which
+    says nothing of its health), must not hold the circuit half-open forever."""
+    import anyio
+
+    from .conftest import SUPPORT_REGISTRY
+
+    s = Settings(home=tmp_path / "h", registry_dir=SUPPORT_REGISTRY, breaker_failures=1, breaker_reset_s=0.05,
+                 policy_enabled=False)
+    tool, args = ("sleepy", {"seconds": 0}) if how == "cancelled" else ("boom", {"reason": "no"})
+    async with Engine(s, observers=[]) as engine:
+        engine.breaker(engine.registry.get(tool)).record_failure()   # open
+        await anyio.sleep(0.06)                                      # half-open: one trial may go
+        if how == "cancelled":
+            with anyio.move_on_after(0.02):
+                await engine.execute("sleepy", {"seconds": 1})
+        else:
+            assert (await engine.execute(tool, args)).error.kind == "backend"  # type: ignore[union-attr]
+        again = await engine.execute(tool, args)
+        assert again.error is None or again.error.kind != "unavailable"
+        assert again.attempts == 1

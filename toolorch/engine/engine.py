@@ -227,6 +227,9 @@ class Engine:
             except Exception as exc:  # a bug in a backend: report it, never crash the server
                 log.exception("%s: unexpected error", spec.name)
                 error = BackendError(f"{spec.name}: internal error {type(exc).__name__}: {exc}")
+            except BaseException:  # cancelled: says nothing about the backend; free a half-open trial
+                breaker.abandon()
+                raise
             else:
                 breaker.record_success()
                 result = ToolResult(spec.name, True, output=output, attempts=attempt, run_id=run_id)
@@ -234,6 +237,8 @@ class Engine:
                 return result, ctx
             if error.retryable or error.kind == "timeout":
                 breaker.record_failure()  # only faults of the backend, not bad queries
+            else:
+                breaker.abandon()  # a refusal says nothing of the backend's health; frees a trial
             failed = ToolResult(spec.name, False, error=error, attempts=attempt, run_id=run_id)
             self._observe(info, failed, ctx.inputs, ctx.outputs)
             if not policy.should_retry(error, attempt):
