@@ -160,3 +160,34 @@ async def test_a_half_open_trial_that_ends_without_a_verdict_frees_the_circuit(t
         again = await engine.execute(tool, args)
         assert again.error is None or again.error.kind != "unavailable"
         assert again.attempts == 1
+
+
+async def test_backends_are_arguments_a_mock_answers_through_the_real_call_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from toolorch.backends.mock import MockBackend
+    from toolorch.errors import BackendError
+
+    from .conftest import SUPPORT_REGISTRY
+
+    answers = iter([BackendError("try again", retryable=True), {"text": "hi", "length": 2}])
+
+    def handler(args: dict) -> dict:  # type: ignore[type-arg]
+        got = next(answers)
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+    mock = MockBackend(handler)
+    s = Settings(home=tmp_path / "h", registry_dir=SUPPORT_REGISTRY, policy_enabled=False)
+    sleeps: list[float] = []
+
+    async def sleep(d: float) -> None:
+        sleeps.append(d)
+
+    async with Engine(s, observers=[], backends={"echo": mock}, sleep=sleep) as engine:
+        r = await engine.execute("echo", {"text": "hi"})
+        assert r.success and r.attempts == 2 and r.output == {"text": "hi", "length": 2} and len(sleeps) == 1
+        assert mock.calls == [{"text": "hi"}, {"text": "hi"}]
+        bad = await engine.execute("echo", {})
+        assert bad.error is not None and bad.error.kind == "validation" and len(mock.calls) == 2
+    with pytest.raises(UnknownToolError, match="'nope'"):
+        Engine(s, observers=[], backends={"nope": mock})

@@ -11,9 +11,9 @@ import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -28,9 +28,17 @@ from toolorch.core.services import Services
 from toolorch.core.state import State
 from toolorch.engine.results import ToolResult
 from toolorch.engine.validation import ArgumentValidator
-from toolorch.errors import BackendError, CircuitOpenError, ToolorchError, ToolTimeoutError
+from toolorch.errors import BackendError, CircuitOpenError, ToolorchError, ToolTimeoutError, UnknownToolError
 from toolorch.registry import Registry, ToolSpec
 from toolorch.stores.experience import Experience, ExperienceStore
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from toolorch.engine.cache import ResultCache
+    from toolorch.metrics import MetricsTracker
+    from toolorch.rl.runner import PolicyRunner
+    from toolorch.stores.writer import ExperienceWriter
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,8 @@ class Engine:
     """Owns the registry, validators, backends, breakers, cache, metrics, stores and observers.
 
     Use as `async with Engine(settings) as engine:` so backends and stores are closed after.
+    `backends` replaces the registry's binding of the tools it names (like an httpx transport:
+    tests hand the engine a `MockBackend`); the others are built from the registry on first use.
     """
 
     def __init__(
@@ -52,9 +62,10 @@ class Engine:
         registry: Registry | None = None,
         *,
         store: ExperienceStore | None = None,
-        cache: Any | None = None,
-        metrics: Any | None = None,
+        cache: ResultCache | None = None,
+        metrics: MetricsTracker | None = None,
         observers: list[RunObserver] | None = None,
+        backends: Mapping[str, Backend] | None = None,
         sleep: SleepFn = anyio.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -65,10 +76,13 @@ class Engine:
         self._validators = {
             t.name: ArgumentValidator(t.name, t.input_schema, self.settings.max_arg_chars) for t in self.registry
         }
-        self._backends: dict[str, Backend] = {}
+        unknown = sorted(set(backends or {}) - set(self.registry.names))
+        if unknown:
+            raise UnknownToolError(unknown[0], self.registry.names)
+        self._backends: dict[str, Backend] = dict(backends or {})
         self._breakers: dict[str, CircuitBreaker] = {}
         self._store = store
-        self._writer: Any = None
+        self._writer: ExperienceWriter | None = None
         self._cache = cache
         self._metrics = metrics
         self._observers = observers
@@ -77,7 +91,7 @@ class Engine:
         self._roots = self.settings.roots  # resolved once: cwd and symlinks do not move under us
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self.policy: Any = None  # a toolorch.rl PolicyRunner, attached by load_policy()
+        self.policy: PolicyRunner | None = None  # attached by load_policy()
 
     # -- owned components, created on first use ------------------------------------------------
     @property
@@ -89,7 +103,7 @@ class Engine:
         return self._store
 
     @property
-    def cache(self) -> Any:
+    def cache(self) -> ResultCache:
         if self._cache is None:
             from toolorch.engine.cache import open_cache
 
@@ -97,7 +111,7 @@ class Engine:
         return self._cache
 
     @property
-    def metrics(self) -> Any:
+    def metrics(self) -> MetricsTracker:
         if self._metrics is None:
             from toolorch.metrics import MetricsTracker
 
@@ -300,7 +314,7 @@ class Engine:
         return result
 
     @property
-    def writer(self) -> Any:
+    def writer(self) -> ExperienceWriter:
         if self._writer is None:
             from toolorch.stores.writer import ExperienceWriter
 
@@ -341,7 +355,7 @@ class Engine:
         self.policy = runner
         return None
 
-    def _goal_embedder(self) -> Callable[[list[str]], Any]:
+    def _goal_embedder(self) -> Callable[[list[str]], np.ndarray]:
         from toolorch.backends.vectors.embedder import embedder_of
 
         return embedder_of(self.services).embed
