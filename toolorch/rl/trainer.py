@@ -162,7 +162,7 @@ def kto_update(
     loss = kto + config.vf_coef * v_loss
 
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    loss.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward unannotated
     grad_norm = nn.utils.clip_grad_norm_(policy.parameters(), config.max_grad_norm)
     optimizer.step()
 
