@@ -9,15 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from toolorch.backends.lineage.tool import get_lineage
-from toolorch.config import Settings
-from toolorch.core.context import ToolContext
-from toolorch.core.services import Services
-from toolorch.errors import BackendError
-from toolorch.lineage.observer import WRITER_KEY, LineageObserver
-from toolorch.lineage.store import LineageStore, parse_time
-
-from .pipeline import (
+from tests.lineage.pipeline import (
     COMPONENTS_ERROR,
     Pipeline,
     chain,
@@ -27,6 +19,13 @@ from .pipeline import (
     run_tool,
     upstream_path,
 )
+from toolorch.backends.lineage.tool import get_lineage
+from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
+from toolorch.errors import BackendError
+from toolorch.lineage.observer import WRITER_KEY, LineageObserver
+from toolorch.lineage.store import LineageStore, parse_time
 
 pytestmark = pytest.mark.anyio
 

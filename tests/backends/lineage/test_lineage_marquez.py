@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.lineage.pipeline import COMPONENTS_ERROR, check_marquez_shape, node_id, record_pipeline
 from toolorch.backends.lineage.tool import get_lineage
 from toolorch.config import Settings
 from toolorch.core.context import ToolContext
@@ -21,8 +22,6 @@ from toolorch.core.services import Services
 from toolorch.lineage.graph import build_lineage, parse_node_id
 from toolorch.lineage.observer import LineageObserver
 from toolorch.lineage.store import LineageStore
-
-from .pipeline import COMPONENTS_ERROR, check_marquez_shape, node_id, record_pipeline
 
 pytestmark = pytest.mark.anyio
 
