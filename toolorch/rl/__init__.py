@@ -1,6 +1,7 @@
 """The KTO policy: learn online, from every success and failure, which tool to call next.
 
-    state.py       State, StateEncoder (goal embedding + artifact/history tokens, action mask)
+    state.py       StateEncoder (goal embedding + artifact/history tokens, action mask) of
+                   toolorch.core.state.State
     labels.py      served_goal: which steps were desirable (shared with the orchestrator)
     policy.py      PolicyConfig, KTOPolicy (transformer, masked action head, value head)
     losses.py      kto_loss, estimate_z0 (pure functions; DESIGN.md "KTO, stated exactly")
