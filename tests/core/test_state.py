@@ -14,6 +14,7 @@ def test_sequences_become_tuples_and_states_are_values() -> None:
 def test_after_appends_history_adds_new_artifacts_in_first_seen_order() -> None:
     s = State("", (), ("b",), ()).after("t1", True, ["a", "b"]).after("t2", False)
     assert s.artifacts == ("b", "a") and s.history == (("t1", True), ("t2", False))
+    assert s == State("", [], ["b", "a"], [("t1", True), ("t2", False)]) and hash(s) == hash(State("", (), ("b", "a"), s.history))
 
 
 def test_history_keeps_the_newest_sixteen() -> None:

@@ -38,6 +38,8 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """May a call reach the remote now? In half-open state only one trial at a time."""
+        if self._opened_at is None:  # closed: the hot path takes no lock (one read is atomic)
+            return True
         with self._lock:
             state = self.state
             if state == "closed":
@@ -60,6 +62,8 @@ class CircuitBreaker:
 
     def record_success(self) -> float | None:
         """The remote answered. Returns how long the outage lasted when this ended one."""
+        if self._consecutive == 0 and self._opened_at is None:  # nothing to reset (the hot path)
+            return None
         with self._lock:
             since = self._outage_since
             self._consecutive, self._opened_at, self._outage_since = 0, None, None

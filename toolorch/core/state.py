@@ -49,5 +49,17 @@ class State:
     def after(self, tool: str, success: bool, made: Iterable[str] = (), *, history: int = HISTORY) -> State:
         """The state once `tool` ran: its outcome appended to the history (the newest `history`
         kept) and the artifacts it made added (first-seen order)."""
-        artifacts = tuple(dict.fromkeys((*self.artifacts, *made)))
-        return State(self.goal, self.inputs_present, artifacts, (*self.history, (tool, success))[-history:])
+        artifacts = tuple(dict.fromkeys((*self.artifacts, *made))) if made else self.artifacts
+        return _trusted(self.goal, self.inputs_present, artifacts, (*self.history, (tool, bool(success)))[-history:])
+
+
+def _trusted(goal: str, inputs_present: Sequence[str], artifacts: Sequence[str],
+             history: Sequence[tuple[str, bool]]) -> State:
+    """A State from parts that are already tuples of the right shape (`after`, on every direct
+    call: re-normalising a 16-entry history cost more than the rest of the step)."""
+    state = object.__new__(State)
+    object.__setattr__(state, "goal", goal)
+    object.__setattr__(state, "inputs_present", inputs_present)
+    object.__setattr__(state, "artifacts", artifacts)
+    object.__setattr__(state, "history", history)
+    return state
