@@ -50,13 +50,14 @@ class State:
         """The state once `tool` ran: its outcome appended to the history (the newest `history`
         kept) and the artifacts it made added (first-seen order)."""
         artifacts = tuple(dict.fromkeys((*self.artifacts, *made))) if made else self.artifacts
-        return _trusted(self.goal, self.inputs_present, artifacts, (*self.history, (tool, bool(success)))[-history:])
+        return trusted_state(self.goal, self.inputs_present, artifacts, (*self.history, (tool, bool(success)))[-history:])
 
 
-def _trusted(goal: str, inputs_present: Sequence[str], artifacts: Sequence[str],
+def trusted_state(goal: str, inputs_present: Sequence[str], artifacts: Sequence[str],
              history: Sequence[tuple[str, bool]]) -> State:
-    """A State from parts that are already tuples of the right shape (`after`, on every direct
-    call: re-normalising a 16-entry history cost more than the rest of the step)."""
+    """A State from parts that are already tuples of the right shape, without re-normalising
+    them (`after` and the orchestrator build one per step; re-normalising a 16-entry history
+    cost more than the rest of a cached step)."""
     state = object.__new__(State)
     object.__setattr__(state, "goal", goal)
     object.__setattr__(state, "inputs_present", inputs_present)

@@ -52,7 +52,7 @@ class Orchestrator:
         episode = PolicyEpisode()
         planner = "explicit" if req.steps else "dataflow"
         with anyio.move_on_after(req.timeout_s) as scope:
-            policy = await self._policy(req, notes)
+            policy = await self._policy(req, notes) if req.strategy is Strategy.RL_OPTIMIZED else None
             if policy is not None:
                 planner = "policy"
                 await run_policy(run, policy, execute, episode)
@@ -77,10 +77,8 @@ class Orchestrator:
         return result
 
     async def _policy(self, req: OrchestrateRequest, notes: list[str]) -> PolicyRunner | None:
-        """The policy for rl_optimized, or None (then the plan comes from dependency analysis,
-        and a note says why)."""
-        if req.strategy is not Strategy.RL_OPTIMIZED:
-            return None
+        """The policy for rl_optimized, or None: then the plan comes from dependency analysis, and
+        a note says why."""
         why = await self.engine.load_policy()
         if why is not None or self.engine.policy is None:
             notes.append(f"{why}; planned by dependency analysis instead")

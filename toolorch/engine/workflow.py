@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolorch.core.ids import new_id
-from toolorch.core.state import State
+from toolorch.core.state import State, trusted_state
 from toolorch.engine.plan import PlannedStep
 from toolorch.engine.request import OrchestrateRequest
 from toolorch.engine.results import StepResult
@@ -48,7 +48,7 @@ class WorkflowRun:
 
     def state(self) -> State:
         """What the policy sees now, and what an experience of the next step records."""
-        return State(self.req.goal, self.inputs, self.made(), self.history)
+        return trusted_state(self.req.goal, tuple(self.inputs), tuple(self.made()), tuple(self.history))
 
     def skip(self, step: PlannedStep, reason: str) -> StepResult:
         return StepResult(step.index, step.tool, {}, probability=step.probability, skipped_reason=reason)
