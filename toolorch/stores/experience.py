@@ -10,6 +10,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 
 from toolorch.core.ids import new_id
@@ -63,12 +64,11 @@ class Experience:
 
     def to_json(self) -> str:
         """Flat JSON (the state's four fields at the top level, as stores have always kept them).
-        A field loop, not dataclasses.asdict: asdict's deep copy dominated an SQLite append."""
+        C-level field access, not dataclasses.asdict: asdict's deep copy dominated an SQLite
+        append, and this runs once per tool call."""
         st = self.state
-        data: dict[str, Any] = {"goal": st.goal, "inputs_present": st.inputs_present,
-                                "artifacts": st.artifacts, "history": st.history}
-        data.update((f, getattr(self, f)) for f in _FIELDS)
-        return json.dumps(data, separators=(",", ":"))
+        values = (st.goal, st.inputs_present, st.artifacts, st.history, *_GET_FIELDS(self))
+        return _ENCODE(dict(zip(_JSON_KEYS, values)))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Experience:
@@ -79,6 +79,9 @@ class Experience:
 
 
 _FIELDS = tuple(f.name for f in fields(Experience) if f.name != "state")
+_JSON_KEYS = ("goal", "inputs_present", "artifacts", "history", *_FIELDS)
+_GET_FIELDS = attrgetter(*_FIELDS)
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class ExperienceStore(ABC):
