@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic.fields import FieldInfo
@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     train_every: int = Field(16, ge=1, description="Train after this many new experiences.")
     train_steps: int = Field(8, ge=1, description="Gradient steps per training round.")
     log_level: str = Field("INFO", description="stderr log level.")
+    intent_model: Literal["minilm", "lexical"] = Field(
+        "minilm", description="How orchestrate reads a goal without a deliverable: MiniLM + lexical, or lexical alone (no model).")
 
     @classmethod
     def settings_customise_sources(

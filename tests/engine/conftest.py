@@ -22,7 +22,7 @@ def anyio_backend() -> str:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home", registry_dir=SUPPORT_REGISTRY, allowed_roots=str(tmp_path),
-                    breaker_failures=50, policy_enabled=False)
+                    breaker_failures=50, policy_enabled=False, intent_model="lexical")
 
 
 class Sleeps:

@@ -17,9 +17,9 @@ async def run(engine: Engine, **body: object):  # type: ignore[no-untyped-def]
 
 
 async def test_adaptive_plans_from_dataflow(engine: Engine) -> None:
-    wf = await run(engine, goal="make delta", inputs={"seed": "s"})
+    wf = await run(engine, goal="make delta", inputs={"seed": "s"}, deliverable="all")
     d = wf.to_dict()
-    assert wf.success and wf.planner == "dataflow"
+    assert wf.success and wf.planner == "dataflow" and wf.strategy == "adaptive"
     assert [p["tool"] for p in d["plan"]] == ["step_a", "step_b", "step_c", "step_d"]
     assert d["plan"][3]["depends_on"] == [1, 2]
     assert wf.outputs["delta"] == "d(b(a(s)),c(a(s)))"
@@ -33,7 +33,7 @@ async def test_deliverable_limits_the_plan(engine: Engine) -> None:
 
 
 async def test_adaptive_skips_only_dependents_of_a_failure(engine: Engine) -> None:
-    wf = await run(engine, goal="g", inputs={"seed": "fail"})
+    wf = await run(engine, goal="g", inputs={"seed": "fail"}, deliverable="all")
     by_tool = {s.tool: s for s in wf.steps}
     assert by_tool["step_b"].success and not by_tool["step_c"].success
     assert by_tool["step_d"].result is None and "step_c" in (by_tool["step_d"].skipped_reason or "")
@@ -68,11 +68,11 @@ async def test_parallel_runs_independent_steps(engine: Engine) -> None:
 
 
 async def test_cost_budget_and_max_steps(engine: Engine) -> None:
-    wf = await run(engine, goal="g", inputs={"seed": "s"}, cost_budget=2.5)
+    wf = await run(engine, goal="g", inputs={"seed": "s"}, cost_budget=2.5, deliverable="all")
     skipped = [s for s in wf.steps if s.result is None]
     assert skipped and all("cost budget" in (s.skipped_reason or "") or "depends on" in (s.skipped_reason or "")
                            for s in skipped)
-    wf2 = await run(engine, goal="g", inputs={"seed": "s"}, max_steps=2)
+    wf2 = await run(engine, goal="g", inputs={"seed": "s"}, max_steps=2, deliverable="all")
     assert len(wf2.steps) == 2 and any("max_steps" in n for n in wf2.notes)
 
 
@@ -111,7 +111,7 @@ async def test_useless_step_is_undesirable(engine: Engine) -> None:
 
 
 async def test_rl_optimized_without_policy_says_so(engine: Engine) -> None:
-    wf = await run(engine, goal="make delta", inputs={"seed": "s"}, strategy="rl_optimized")
+    wf = await run(engine, goal="make delta", inputs={"seed": "s"}, strategy="rl_optimized", deliverable="all")
     assert wf.success and wf.planner == "dataflow"
     assert any("disabled" in n and "dependency analysis" in n for n in wf.notes)
 
@@ -122,7 +122,7 @@ async def test_progress_per_step(engine: Engine) -> None:
     async def progress(done: float, total: float | None, message: str | None) -> None:
         msgs.append(message or "")
 
-    await Orchestrator(engine).run(OrchestrateRequest(goal="g", inputs={"seed": "s"}), progress=progress)
+    await Orchestrator(engine).run(OrchestrateRequest(goal="g", inputs={"seed": "s"}, deliverable="all"), progress=progress)
     assert sum("started" in m for m in msgs) == 4 and sum(m.endswith(" ok") for m in msgs) == 4
 
 
@@ -138,7 +138,7 @@ async def test_labels_follow_the_deliverables_provenance(engine: Engine) -> None
 
 
 async def test_parallel_skips_steps_that_need_other_steps(engine: Engine) -> None:
-    wf = await run(engine, goal="make delta", inputs={"seed": "s"}, strategy="parallel")
+    wf = await run(engine, goal="make delta", inputs={"seed": "s"}, strategy="parallel", deliverable="all")
     by_tool = {s.tool: s for s in wf.steps}
     assert by_tool["step_a"].success
     assert by_tool["step_d"].result is None and "use adaptive" in (by_tool["step_d"].skipped_reason or "")

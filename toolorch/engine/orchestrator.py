@@ -1,7 +1,8 @@
 """orchestrate: plan (plan.py, or the policy as it goes), run with a strategy (strategies.py) over
 the workflow's state (workflow.py), then label and log (labelling.py).
 
-    feedback? → plan → run (timeout) → skipped steps filled in → success → labels → result
+    feedback? → strategy (auto: selector.py; a goal alone: what it asks for, or a question)
+              → plan → run (timeout) → skipped steps filled in → success → labels → result
               → metrics + experiences
 
 Problems with the request itself (nothing can run, feedback on an unknown workflow) raise
@@ -16,11 +17,14 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from toolorch.core.ids import new_id
 from toolorch.core.progress import ProgressFn, no_progress
+from toolorch.engine.intent import IntentIndex
 from toolorch.engine.labelling import apply_feedback, experiences, label_steps
 from toolorch.engine.plan import PlannedStep, plan_request
 from toolorch.engine.request import OrchestrateRequest, Strategy
 from toolorch.engine.results import StepResult, WorkflowResult
+from toolorch.engine.selector import ALL, PolicyReadiness, Selection, failing_tools, for_steps, select
 from toolorch.engine.strategies import PLANNED, ExecuteFn, PolicyEpisode, run_policy
 from toolorch.engine.workflow import WorkflowRun
 
@@ -30,8 +34,27 @@ if TYPE_CHECKING:
 
 
 class Orchestrator:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, intents: IntentIndex | None = None) -> None:
         self.engine = engine
+        self._intents = intents
+
+    @property
+    def intents(self) -> IntentIndex:
+        """Intent retrieval over the registry (MiniLM + lexical; lexical alone when
+        TOOLORCH_INTENT_MODEL=lexical), built on the first goal without a deliverable."""
+        if self._intents is None:
+            embed = None
+            if self.engine.settings.intent_model == "minilm":
+                from toolorch.backends.vectors.embedder import embedder_of
+
+                embed = embedder_of(self.engine.services).embed
+            self._intents = IntentIndex(self.engine.registry, embed)
+        return self._intents
+
+    def readiness(self) -> PolicyReadiness:
+        from toolorch.rl.checkpoint import CheckpointDir
+
+        return PolicyReadiness.from_info(CheckpointDir(self.engine.settings.home / "policy").latest_info())
 
     async def run(
         self,
@@ -47,17 +70,34 @@ class Orchestrator:
             return WorkflowResult(req.feedback.workflow_id, "", req.strategy.value, True, [],
                                   planner="feedback", notes=[note])
         notes = [await apply_feedback(self.engine, req.feedback)] if req.feedback is not None else []
+        available = {"goal", *req.inputs} if req.goal.strip() else set(req.inputs)
+        plan: list[PlannedStep] | None = None
+        if req.steps:
+            plan = plan_request(self.engine.registry, req, available, notes)
+            sel = for_steps(plan) if req.strategy is Strategy.AUTO else Selection(req.strategy, "requested")
+        else:
+            sel = await anyio.to_thread.run_sync(self._select, req, available)
+        if sel.ask is not None:
+            return WorkflowResult(new_id(), req.goal, sel.strategy.value, False, [], planner="intent",
+                                  notes=[*notes, sel.ask], selection=sel.to_dict(),
+                                  time_s=time.perf_counter() - start)
+        single = sel.deliverables[0] if len(sel.deliverables) == 1 else None
+        req = req.model_copy(update={
+            "strategy": sel.strategy,
+            "deliverable": None if req.deliverable == ALL else (req.deliverable or single),
+        })
         run = WorkflowRun.start(req, self.engine.registry)
         execute = self._executor(run, progress, roots)
         episode = PolicyEpisode()
-        planner = "explicit" if req.steps else "dataflow"
+        planner = "explicit" if req.steps else ("intent" if sel.deliverables else "dataflow")
         with anyio.move_on_after(req.timeout_s) as scope:
             policy = await self._policy(req, notes) if req.strategy is Strategy.RL_OPTIMIZED else None
             if policy is not None:
                 planner = "policy"
                 await run_policy(run, policy, execute, episode)
             else:
-                run.plan = plan_request(self.engine.registry, req, set(run.artifacts), notes)
+                run.plan = plan if plan is not None else plan_request(
+                    self.engine.registry, req, set(run.artifacts), notes, sel.deliverables)
                 await PLANNED[req.strategy](run, execute)
         if scope.cancelled_caught:
             notes.append(f"workflow timeout after {req.timeout_s:g}s; unfinished steps skipped")
@@ -68,13 +108,19 @@ class Orchestrator:
             workflow_id=run.workflow_id, goal=req.goal, strategy=req.strategy.value, success=success,
             plan=[s.to_dict() for s in run.plan], steps=steps, outputs=run.outputs(),
             time_s=time.perf_counter() - start, cost=run.cost, policy_version=episode.version,
-            planner=planner, notes=notes,
+            planner=planner, notes=notes, selection=sel.to_dict(),
         )
         self.engine.metrics.record_workflow(
             run.workflow_id, req.strategy.value, success, run.cost, result.time_s, len(steps)
         )
         await self.engine.log_experiences(experiences(run, steps, episode, success, session_id))
         return result
+
+    def _select(self, req: OrchestrateRequest, available: set[str]) -> Selection:
+        """The strategy (and for a goal alone, what it asks for); in a worker thread, since the
+        first intent reading loads the embedding model."""
+        return select(req, self.engine.registry, available, self.readiness,
+                      lambda: failing_tools(self.engine.metrics.snapshot()), lambda: self.intents)
 
     async def _policy(self, req: OrchestrateRequest, notes: list[str]) -> PolicyRunner | None:
         """The policy for rl_optimized, or None: then the plan comes from dependency analysis, and

@@ -34,12 +34,14 @@ class PlannedStep:
 
 
 def plan_request(registry: Registry, req: OrchestrateRequest, available: set[str],
-                 notes: list[str]) -> list[PlannedStep]:
-    """The plan for `req` given the artifacts `available` (inputs and the goal). Raises
-    UnknownToolError for an explicit step's unknown tool, PlanningError when nothing can run."""
+                 notes: list[str], targets: list[str] | None = None) -> list[PlannedStep]:
+    """The plan for `req` given the artifacts `available` (inputs and the goal): its explicit
+    steps, else the cheapest plan for its deliverable (or for the inferred `targets`), else with
+    deliverable "all" every tool that can run. Raises UnknownToolError for an explicit step's
+    unknown tool, PlanningError when nothing can run."""
     if req.steps:
         return _explicit(registry, req, available)[: req.max_steps]
-    return _derived(registry, req, available, notes)
+    return _derived(registry, req, available, notes, targets)
 
 
 def _explicit(registry: Registry, req: OrchestrateRequest, available: set[str]) -> list[PlannedStep]:
@@ -66,9 +68,16 @@ def _explicit(registry: Registry, req: OrchestrateRequest, available: set[str]) 
 
 
 def _derived(registry: Registry, req: OrchestrateRequest, available: set[str],
-             notes: list[str]) -> list[PlannedStep]:
+             notes: list[str], targets: list[str] | None) -> list[PlannedStep]:
     flow = registry.dataflow
-    names = flow.plan_for(req.deliverable, available) if req.deliverable else flow.closure(available)
+    wanted = targets or ([req.deliverable] if req.deliverable and req.deliverable != "all" else [])
+    if wanted:
+        union: list[str] = []
+        for d in wanted:
+            union += [n for n in flow.plan_for(d, available) if n not in union]
+        names = flow.toposort(union, available)
+    else:
+        names = flow.closure(available)
     if not names:
         missing = {t: flow.missing(t, available) for t in flow.order}
         hint = "; ".join(f"{t} needs {', '.join(m)}" for t, m in missing.items() if m)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Strategy(str, Enum):
+    AUTO = "auto"               # chosen per request by engine/selector.py, which says why
     SEQUENTIAL = "sequential"   # in order, fail fast
     PARALLEL = "parallel"       # all at once (bounded concurrency); no step waits for another
     ADAPTIVE = "adaptive"       # dependency DAG from the dataflow; independent steps concurrently
@@ -39,12 +40,31 @@ class OrchestrateRequest(BaseModel):
     goal: str = Field("", max_length=4000, description="What the agent wants, in words.")
     inputs: dict[str, Any] = Field(
         default_factory=dict,
-        description="Known values by artifact name: project_path, language, text, dataset_name, "
-        "cypher_query, angle_query, workflow_name...",
+        description="Known values by ARTIFACT name (not tool argument name): project_path, language, "
+        "search_text (qdrant's text), angle_query (glean's query), cypher_query, dataset_name, "
+        "workflow_name, project_name, scip_index_path, lean4_file_path.",
     )
     steps: list[StepSpec] | None = Field(None, description="An explicit plan (else one is derived).")
-    strategy: Strategy = Strategy.ADAPTIVE
-    deliverable: str | None = Field(None, description="An artifact (e.g. workflow_path) or tool that must come out.")
+    strategy: Strategy = Field(
+        Strategy.AUTO,
+        description="auto (default: chosen from the request, and the result says which and why); "
+        "sequential (in order, stop at the first failure); parallel (every step at once, none waits); "
+        "adaptive (the dependency DAG: independent steps concurrently, a failure skips only its "
+        "dependents); rl_optimized (the learned KTO policy picks each next tool until STOP or the "
+        "deliverable).",
+    )
+    deliverable: str | None = Field(
+        None,
+        description="What must come out: an artifact (workflow_path, lean4_file_path, graph_rows, facts, "
+        "similar_symbols, lineage_graph, scip_index_path...) or a tool name; only the cheapest plan "
+        "that makes it runs. Without one, the goal's words are read to infer it (the result says what "
+        "was inferred, with what confidence, and asks when unsure). \"all\": every tool that can run.",
+    )
+    detail: Literal["summary", "full"] = Field(
+        "summary",
+        description="summary (default): per step tool, ok, key outputs, time, cost, plus the deliverable; "
+        "large outputs are resource links (toolorch://workflows/...). full: every argument and output.",
+    )
     max_steps: int = Field(20, ge=1, le=100)
     timeout_s: float | None = Field(None, gt=0, description="Wall-clock limit for the whole workflow.")
     cost_budget: float | None = Field(None, gt=0, description="Stop starting steps past this total cost.")

@@ -81,8 +81,9 @@ class WorkflowResult:
     time_s: float = 0.0
     cost: float = 0.0
     policy_version: int | None = None
-    planner: str = "dataflow"               # who made the plan: explicit | dataflow | policy
+    planner: str = "dataflow"               # who made the plan: explicit | dataflow | intent | policy
     notes: list[str] = field(default_factory=list)
+    selection: dict[str, Any] | None = None  # the strategy chosen and why; the goal's reading
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,5 +104,6 @@ class WorkflowResult:
                 "cost": self.cost,
             },
             "policy_version": self.policy_version,
+            "selection": self.selection,
             "notes": self.notes,
         }
