@@ -20,15 +20,19 @@ import anyio
 import mcp_types as types
 import pydantic
 from mcp.server import Server, ServerRequestContext
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
-from server import resources, tools
+from server import prompts, resources, tools
+from server.logs import LEVELS, LogRelay
+from server.workflows import WorkflowResults, link, resource_links
 from toolorch import __version__
 from toolorch.config import Settings
 from toolorch.engine.engine import Engine
 from toolorch.engine.orchestrator import Orchestrator
+from toolorch.engine.progress import MonotonicProgress
 from toolorch.engine.request import OrchestrateRequest
-from toolorch.errors import OrchestrationError, UnknownToolError
+from toolorch.engine.summary import deliverable_of, summarize
+from toolorch.errors import OrchestrationError, PlanningError, UnknownToolError
 from toolorch.registry import Registry
 
 log = logging.getLogger("toolorch.server")
@@ -38,18 +42,22 @@ INSTRUCTIONS = (
     "(project_path, language), then query the project with glean_query_code (Angle), "
     "memgraph_query_graph (Cypher, after memgraph_create_graph_from_scip) or qdrant_search_similar "
     "(plain words); lean4_generate_specs and the n8n tools turn an index into specs and workflows; "
-    "marquez_get_lineage shows where any artifact came from. `orchestrate` runs a whole pipeline "
-    "for a goal and learns from every outcome which tool to call next."
+    "marquez_get_lineage shows where any artifact came from. `orchestrate` runs only what a goal "
+    "needs (name a `deliverable`, or it reads the goal and asks when unsure), returns a compact "
+    "summary with links to full outputs (toolorch://workflows/...), and learns from every outcome "
+    "which tool to call next. Prompts: explore_repository, find_callers, project_to_n8n."
 )
 
 
 class App:
     """Lifespan state: the engine, its orchestrator, and per-session roots."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, relay: LogRelay | None = None) -> None:
         self.engine = engine
         self.orchestrator = Orchestrator(engine)
         self.tools = tools.list_tools(engine.registry, engine.settings.cypher_allow_writes)
+        self.results = WorkflowResults()
+        self.relay = relay or LogRelay()
         # per client session; weak keys, so closed sessions (HTTP clients come and go) are dropped
         self._roots: weakref.WeakKeyDictionary[Any, list[Path]] = weakref.WeakKeyDictionary()
 
@@ -80,45 +88,82 @@ async def on_list_tools(ctx: ServerRequestContext[App], params: types.PaginatedR
     return types.ListToolsResult(tools=ctx.lifespan_context.tools)
 
 
+def connection_of(ctx: ServerRequestContext[App]) -> Any:
+    """The client connection behind a request (mcp 2.x builds a ServerSession proxy per request,
+    so the proxy is no key for per-client state)."""
+    return getattr(ctx.session, "_connection", ctx.session)
+
+
 async def on_call_tool(ctx: ServerRequestContext[App], params: types.CallToolRequestParams) -> types.CallToolResult:
     app = ctx.lifespan_context
+    connection = connection_of(ctx)
+    logs = app.relay.start(ctx.session, connection)
+    try:
+        return await _call_tool(ctx, app, params, connection, logs.flush)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await logs.flush()
+
+
+async def _call_tool(ctx: ServerRequestContext[App], app: App, params: types.CallToolRequestParams,
+                     connection: Any, flush_logs: Any) -> types.CallToolResult:
     name, args = params.name, params.arguments or {}
 
-    async def progress(done: float, total: float | None, message: str | None) -> None:
+    async def report(done: float, total: float | None, message: str | None) -> None:
         await ctx.session.report_progress(done, total, message)
+        await flush_logs()
 
+    progress = MonotonicProgress(report)
     roots = await app.roots_of(ctx)
-    session_id = f"s{id(ctx.session):x}"
+    session_id = f"s{id(connection):x}"
     if name == tools.ORCHESTRATE:
         try:
             req = OrchestrateRequest.model_validate(args)
         except pydantic.ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "(arguments)"
-            return tools.failure(f"[validation] orchestrate: {field}: {err['msg']}")
+            return tools.failure(tools.request_error(exc))
         try:
             wf = await app.orchestrator.run(req, progress=progress, roots=roots, session_id=session_id)
-        except (OrchestrationError, UnknownToolError) as exc:  # the request, not the server
+        except (OrchestrationError, PlanningError, UnknownToolError) as exc:  # the request, not the server
             return tools.failure(f"[validation] orchestrate: {exc.message}")
         except Exception as exc:  # a bug: say so, as an internal error, and keep serving
             log.exception("orchestrate failed")
             raise MCPError(code=types.INTERNAL_ERROR,
                            message=f"internal error in orchestrate: {type(exc).__name__}: {exc}") from exc
-        out = wf.to_dict()
-        done = out["totals"]
-        summary = (
-            f"workflow {wf.workflow_id}: {'succeeded' if wf.success else 'did not succeed'} — "
-            f"{done['succeeded']} ok, {done['failed']} failed, {done['skipped']} skipped "
-            f"({wf.strategy}, planned by {wf.planner})"
-        )
-        return tools.success(out, app.engine.settings.max_output_chars, summary)
+        full = app.results.add(wf)
+        if req.detail == "full":
+            return tools.success(full, app.engine.settings.max_output_chars, tools.workflow_line(wf))
+        compact = summarize(wf, app.engine.registry, deliverable_of(wf), link)
+        answer = tools.success(compact, app.engine.settings.max_output_chars, tools.workflow_line(wf))
+        answer.content.extend(resource_links(compact))
+        return answer
     try:
         result = await app.engine.call(name, args, session_id=session_id, progress=progress, roots=roots)
     except UnknownToolError as exc:
-        raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from exc
+        raise MCPError(code=types.INVALID_PARAMS,
+                       message=f"{exc.message}, {tools.ORCHESTRATE} (the meta tool)") from exc
     if not result.success:
         return tools.failure(tools.error_text(result.error))
     return tools.success(result.output or {}, app.engine.settings.max_output_chars)
+
+
+async def on_set_logging_level(ctx: ServerRequestContext[App], params: types.SetLevelRequestParams) -> types.EmptyResult:
+    if params.level not in LEVELS:
+        raise MCPError(code=types.INVALID_PARAMS, message=f"unknown level {params.level!r}; one of {', '.join(LEVELS)}")
+    ctx.lifespan_context.relay.set_level(connection_of(ctx), params.level)
+    return types.EmptyResult()
+
+
+async def on_list_prompts(ctx: ServerRequestContext[App], params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+    return types.ListPromptsResult(prompts=prompts.list_prompts())
+
+
+async def on_get_prompt(ctx: ServerRequestContext[App], params: types.GetPromptRequestParams) -> types.GetPromptResult:
+    return prompts.get_prompt(params.name, params.arguments)
+
+
+async def on_list_resource_templates(ctx: ServerRequestContext[App],
+                                     params: types.PaginatedRequestParams | None) -> types.ListResourceTemplatesResult:
+    return types.ListResourceTemplatesResult(resource_templates=resources.list_templates())
 
 
 async def on_list_resources(ctx: ServerRequestContext[App], params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
@@ -126,16 +171,28 @@ async def on_list_resources(ctx: ServerRequestContext[App], params: types.Pagina
 
 
 async def on_read_resource(ctx: ServerRequestContext[App], params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
-    return await resources.read_resource(ctx.lifespan_context.engine, str(params.uri))
+    app = ctx.lifespan_context
+    return await resources.read_resource(app.engine, app.results, str(params.uri))
 
 
 def build_server(settings: Settings | None = None, registry: Registry | None = None) -> Server[App]:
     @asynccontextmanager
     async def lifespan(_: Server[App]) -> AsyncIterator[App]:
         engine = Engine(settings or Settings(), registry)
-        async with engine:
-            yield App(engine)
+        relay = LogRelay()
+        logging.getLogger("toolorch").addHandler(relay)
+        try:
+            async with engine:
+                yield App(engine, relay)
+        finally:
+            logging.getLogger("toolorch").removeHandler(relay)
 
+    with warnings.catch_warnings():  # logging is deprecated in 2026-07-28, and still in 2025-11-25
+        warnings.simplefilter("ignore", MCPDeprecationWarning)
+        return _server(lifespan)
+
+
+def _server(lifespan: Any) -> Server[App]:
     return Server(
         "toolorch",
         version=__version__,
@@ -146,5 +203,9 @@ def build_server(settings: Settings | None = None, registry: Registry | None = N
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,
         on_list_resources=on_list_resources,
+        on_list_resource_templates=on_list_resource_templates,
         on_read_resource=on_read_resource,
+        on_list_prompts=on_list_prompts,
+        on_get_prompt=on_get_prompt,
+        on_set_logging_level=on_set_logging_level,
     )

@@ -1,4 +1,6 @@
-"""MCP resources: the registry, live metrics, the experience log summary, the policy's metrics."""
+"""MCP resources: the registry, live metrics, the experience log summary, the policy's metrics;
+and templates for per-project data (facts summary, graph schema), the lineage of any artifact,
+and recent workflow results (what compact orchestrate results link to)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ import anyio
 import mcp_types as types
 from mcp.shared.exceptions import MCPError
 
+from server.workflows import PREFIX as WORKFLOWS
+from server.workflows import WorkflowResults
 from toolorch.engine.engine import Engine
+from toolorch.errors import ToolorchError
 
 
 def _registry(engine: Engine) -> dict[str, Any]:
@@ -60,11 +65,65 @@ def list_resources() -> list[types.Resource]:
     ]
 
 
-async def read_resource(engine: Engine, uri: str) -> types.ReadResourceResult:
+#: (URI template, name, description)
+TEMPLATES: list[tuple[str, str, str]] = [
+    ("toolorch://projects/{project}/facts", "project facts",
+     "An indexed project's files by language, symbols by kind, occurrence and relationship counts."),
+    ("toolorch://projects/{project}/graph-schema", "code graph schema",
+     "The code graph's labels, properties and edges, with example Cypher for this project."),
+    ("toolorch://lineage/{dataset}", "lineage of an artifact",
+     "Who made an artifact and from what (a file path, a basename, or a store name such as facts/<project>; "
+     "URL-encode slashes as %2F)."),
+    ("toolorch://workflows/{workflow_id}", "workflow result",
+     "A recent orchestrate result, whole (every step's arguments and output)."),
+    ("toolorch://workflows/{workflow_id}/steps/{step}", "workflow step",
+     "One step of a recent workflow, whole (steps are numbered from 1)."),
+]
+
+
+def list_templates() -> list[types.ResourceTemplate]:
+    return [types.ResourceTemplate(uri_template=t, name=n, description=d, mime_type="application/json")
+            for t, n, d in TEMPLATES]
+
+
+async def _templated(engine: Engine, results: WorkflowResults, uri: str) -> dict[str, Any] | None:
+    from urllib.parse import unquote
+
+    from toolorch.engine.projects import facts_summary, graph_schema
+
+    if uri.startswith(WORKFLOWS):
+        return results.read(uri)
+    if uri.startswith("toolorch://projects/"):
+        project, _, what = uri[len("toolorch://projects/"):].partition("/")
+        project = unquote(project)
+        if what == "facts":
+            return await anyio.to_thread.run_sync(facts_summary, engine.settings, project)
+        if what == "graph-schema":
+            return graph_schema(project)
+        return None
+    if uri.startswith("toolorch://lineage/"):
+        dataset = unquote(uri[len("toolorch://lineage/"):])
+        result = await engine.execute("marquez_get_lineage", {"dataset_name": dataset}, strategy="resource")
+        if not result.success:
+            assert result.error is not None
+            raise result.error
+        return result.output
+    return None
+
+
+async def read_resource(engine: Engine, results: WorkflowResults, uri: str) -> types.ReadResourceResult:
     entry = RESOURCES.get(str(uri))
-    if entry is None:
-        raise MCPError(code=-32002, message=f"unknown resource {uri}; known: {', '.join(RESOURCES)}")
-    data = await anyio.to_thread.run_sync(entry[2], engine)
+    if entry is not None:
+        data = await anyio.to_thread.run_sync(entry[2], engine)
+    else:
+        try:
+            found = await _templated(engine, results, str(uri))
+        except ToolorchError as exc:
+            raise MCPError(code=-32002, message=f"{uri}: {exc.message}") from exc
+        if found is None:
+            known = ", ".join([*RESOURCES, *(t for t, _, _ in TEMPLATES)])
+            raise MCPError(code=-32002, message=f"unknown resource {uri}; known: {known}")
+        data = found
     text = json.dumps(data, indent=1, default=str)
     return types.ReadResourceResult(
         contents=[types.TextResourceContents(uri=str(uri), mime_type="application/json", text=text)]

@@ -7,8 +7,10 @@ from functools import lru_cache
 from typing import Any
 
 import mcp_types as types
+import pydantic
 
 from toolorch.engine.request import OrchestrateRequest
+from toolorch.engine.results import WorkflowResult
 from toolorch.errors import ToolorchError
 from toolorch.registry import Registry, ToolSpec
 
@@ -97,6 +99,29 @@ def success(output: dict[str, Any], max_chars: int, summary: str | None = None) 
         blocks.append(types.TextContent(type="text", text=summary))
     blocks.append(types.TextContent(type="text", text=text))
     return types.CallToolResult(content=blocks, structured_content=output, is_error=False)
+
+
+def workflow_line(wf: WorkflowResult) -> str:
+    """The one line an agent reads first."""
+    steps = wf.steps
+    ok = sum(1 for s in steps if s.success)
+    failed = sum(1 for s in steps if s.result is not None and not s.success)
+    skipped = sum(1 for s in steps if s.result is None)
+    if not steps and wf.planner == "intent":
+        return f"workflow {wf.workflow_id}: nothing run — {wf.notes[-1] if wf.notes else 'no deliverable'}"
+    return (f"workflow {wf.workflow_id}: {'succeeded' if wf.success else 'did not succeed'} — {ok} ok, "
+            f"{failed} failed, {skipped} skipped ({wf.strategy}, planned by {wf.planner})")
+
+
+def request_error(exc: pydantic.ValidationError) -> str:
+    """An invalid orchestrate request, naming the field (and an unexpected key as such)."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+    if err["type"] == "extra_forbidden":
+        where = OrchestrateRequest if len(err["loc"]) == 1 else None
+        allowed = f"; allowed: {', '.join(where.model_fields)}" if where is not None else ""
+        return f"[validation] orchestrate: unexpected argument {field!r}{allowed}"
+    return f"[validation] orchestrate: {field}: {err['msg']}"
 
 
 def failure(message: str) -> types.CallToolResult:

@@ -32,6 +32,7 @@ def server_env(home: Path, registry: Path = SUPPORT_REGISTRY, **extra: str) -> d
         "TOOLORCH_ALLOWED_ROOTS": str(home.parent),
         "TOOLORCH_LOG_LEVEL": "WARNING",
         "TOOLORCH_POLICY_ENABLED": "0",
+        "TOOLORCH_INTENT_MODEL": "lexical",
         "HF_HUB_OFFLINE": "1",
     }
     env.update(extra)

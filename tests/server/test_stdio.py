@@ -42,7 +42,7 @@ async def test_tools_calls_errors_and_resources(tmp_path: Path) -> None:
         assert missing.is_error and "missing required argument 'text'" in missing.content[0].text  # type: ignore[union-attr]
         huge = await s.call_tool("echo", {"text": "x" * 300_000})
         assert huge.is_error and "limit" in huge.content[0].text  # type: ignore[union-attr]
-        with pytest.raises(MCPError, match="unknown tool 'nope'"):
+        with pytest.raises(MCPError, match="unknown tool 'nope'; known tools: .*step_d, orchestrate"):
             await s.call_tool("nope", {})
 
         with anyio.fail_after(10):
@@ -73,8 +73,8 @@ async def test_orchestrate_with_progress(tmp_path: Path) -> None:
         messages.append(message or "")
 
     async with stdio_session(server_env(home)) as s:
-        r = await s.call_tool("orchestrate", {"goal": "make delta", "inputs": {"seed": "s"}},
-                              progress_callback=on_progress)
+        r = await s.call_tool("orchestrate", {"goal": "make delta", "inputs": {"seed": "s"}, "deliverable": "all",
+                                              "detail": "full"}, progress_callback=on_progress)
         assert not r.is_error
         out = r.structured_content
         assert out is not None and out["success"] and out["outputs"]["delta"] == "d(b(a(s)),c(a(s)))"

@@ -22,6 +22,7 @@ from toolorch.core.progress import ProgressFn, no_progress
 from toolorch.engine.intent import IntentIndex
 from toolorch.engine.labelling import apply_feedback, experiences, label_steps
 from toolorch.engine.plan import PlannedStep, plan_request
+from toolorch.engine.progress import MonotonicProgress, StepProgress
 from toolorch.engine.request import OrchestrateRequest, Strategy
 from toolorch.engine.results import StepResult, WorkflowResult
 from toolorch.engine.selector import ALL, PolicyReadiness, Selection, failing_tools, for_steps, select
@@ -65,6 +66,7 @@ class Orchestrator:
         session_id: str = "",
     ) -> WorkflowResult:
         start = time.perf_counter()
+        progress = progress if isinstance(progress, MonotonicProgress) else MonotonicProgress(progress)
         if req.feedback is not None and not req.goal.strip() and not req.steps:
             note = await apply_feedback(self.engine, req.feedback)
             return WorkflowResult(req.feedback.workflow_id, "", req.strategy.value, True, [],
@@ -108,7 +110,7 @@ class Orchestrator:
             workflow_id=run.workflow_id, goal=req.goal, strategy=req.strategy.value, success=success,
             plan=[s.to_dict() for s in run.plan], steps=steps, outputs=run.outputs(),
             time_s=time.perf_counter() - start, cost=run.cost, policy_version=episode.version,
-            planner=planner, notes=notes, selection=sel.to_dict(),
+            planner=planner, notes=notes, selection=sel.to_dict(), deliverable=req.deliverable,
         )
         self.engine.metrics.record_workflow(
             run.workflow_id, req.strategy.value, success, run.cost, result.time_s, len(steps)
@@ -138,18 +140,15 @@ class Orchestrator:
             args = run.bind(step)
             if isinstance(args, StepResult):  # refused before it ran
                 return args
-
-            async def step_progress(done: float, tot: float | None, message: str | None) -> None:
-                await progress(run.done_steps, total, f"{step.tool}: {message or ''}".rstrip(": "))
-
-            await progress(run.done_steps, total, f"step {step.index + 1}: {step.tool} started")
+            label = f"step {step.index + 1}/{total} {step.tool}"
+            await progress(run.done_steps, total, f"{label} started")
             result = await self.engine.execute(
-                step.tool, args, progress=step_progress, roots=roots,
+                step.tool, args, progress=StepProgress(progress, run.done_steps, total, label), roots=roots,
                 workflow_id=run.workflow_id, strategy=run.req.strategy.value,
             )
             run.done_steps += 1
             status = "ok" if result.success else f"failed ({result.error_kind})"
-            await progress(run.done_steps, total, f"step {step.index + 1}: {step.tool} {status}")
+            await progress(run.done_steps, total, f"{label} {status}")
             return StepResult(step.index, step.tool, args, result=result, probability=step.probability)
 
         return execute

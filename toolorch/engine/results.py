@@ -53,6 +53,7 @@ class StepResult:
         r = self.result
         return {
             "index": self.index,
+            "step": self.index + 1,                 # as progress messages and summaries number it
             "tool": self.tool,
             "arguments": self.arguments,
             "success": self.success,
@@ -84,6 +85,7 @@ class WorkflowResult:
     planner: str = "dataflow"               # who made the plan: explicit | dataflow | intent | policy
     notes: list[str] = field(default_factory=list)
     selection: dict[str, Any] | None = None  # the strategy chosen and why; the goal's reading
+    deliverable: str | None = None          # what was asked for ("all" → None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -105,5 +107,6 @@ class WorkflowResult:
             },
             "policy_version": self.policy_version,
             "selection": self.selection,
+            "deliverable": self.deliverable,
             "notes": self.notes,
         }

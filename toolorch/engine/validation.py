@@ -36,8 +36,13 @@ class ArgumentValidator:
                 field = missing
                 msg = f"{self.tool}: missing required argument {missing!r}"
             elif error.validator == "additionalProperties":
-                allowed = ", ".join(sorted(self.schema.get("properties", {})))
-                msg = f"{self.tool}: {error.message}; allowed arguments: {allowed}"
+                props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+                extra = sorted(k for k in (error.instance if isinstance(error.instance, dict) else {}) if k not in props)
+                allowed = ", ".join(sorted(props))
+                where = f"{field}/" if field else ""
+                field = where + (extra[0] if extra else "")
+                msg = (f"{self.tool}: unexpected argument {', '.join(repr(where + k) for k in extra)}; "
+                       f"allowed arguments: {allowed}")
             else:
                 msg = f"{self.tool}: argument {field or '(root)'!r}: {error.message}"
             hint = _hint(self.schema, error.absolute_path)
