@@ -83,8 +83,10 @@ class VectorSync:
         self._cond = threading.Condition()
         self._queue: list[str] = []
         self._running: str | None = None
+        self._running_generation: int | None = None  # the generation the running sync makes
         self._progress: dict[str, tuple[int, int, str]] = {}
         self._failed: dict[str, str] = {}
+        self.last_sync: dict[str, dict[str, int]] = {}  # project → counts of its last sync here
         self._stop = False
         self._thread: threading.Thread | None = None
         self._worker_active = False  # set and cleared under _cond: no job is left unserved
@@ -154,8 +156,15 @@ class VectorSync:
                 f"{p}: {why}" for p, why in sorted(failed.items())), retryable=True)
 
     def schedule_stale(self) -> list[str]:
-        """Schedule every stale project (see `stale`) and return them; never waits."""
+        """Schedule every stale project (see `stale`) and return them; never waits. A project
+        being synced here towards its current generation is not queued again."""
         stale = self.stale()
+        with self._cond:
+            running, target = self._running, self._running_generation
+        if running in stale and target is not None:
+            info = self.facts.project(running)
+            if info is not None and info.get("generation") == target:
+                stale.remove(running)
         if stale:
             self.schedule(stale)
         return stale
@@ -213,9 +222,10 @@ class VectorSync:
                     self._cond.notify_all()
                     return
                 project = self._running = self._queue.pop(0)
+                self._running_generation = None
                 self._progress.pop(project, None)
             try:
-                self.sync_project(project)
+                self.last_sync[project] = self.sync_project(project)
             except SyncStopped:
                 log.info("vector sync of %r interrupted by shutdown", project)
             except Exception as exc:
@@ -244,6 +254,8 @@ class VectorSync:
 
     def _sync_locked(self, project: str) -> dict[str, int]:
         generation, docs = project_documents(self.facts, project)
+        with self._cond:
+            self._running_generation = generation
         if generation is None:
             self.store.delete_project(SYMBOLS_COLLECTION, project)
             self.marker.forget(project)

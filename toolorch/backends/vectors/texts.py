@@ -1,9 +1,11 @@
 """The text embedded for a search document, and the point stored for it.
 
 Embedded (the default `Recipe`, chosen by `toolorch bench search quality`): the name and its
-words (`total_area` → "total area"), the kind, the signature with pyright's inferred-return
-comments (`): # -> str:`) removed, the first paragraph of the documentation, and the start of
-the body digest (identifiers and comments of the body). The benchmark's variants are recipes too.
+words (`total_area` → "total area"), the kind, the signature as the indexer wrote it, the first
+paragraph of the documentation, and the first 200 characters of the body digest (identifiers
+and comments of the body). The benchmark's variants are recipes too. Measured on 1,024 queries
+(README): the body digest raises dense MRR@10 from 0.465 to 0.518; removing pyright's
+inferred-return comments (`): # -> str:`) *lowers* it (0.518 → 0.499), so they stay.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ _PYRIGHT_RETURN = re.compile(r"\s*#\s*->[^\n]*")
 class Recipe:
     """What goes into a dense text. `body_chars` 0 leaves the body out."""
 
-    clean_signature: bool = True
+    clean_signature: bool = False
     body_chars: int = 200
     doc: bool = True
 
