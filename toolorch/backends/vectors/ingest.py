@@ -9,6 +9,8 @@ half fills in. Pass `wait=True` to block until the points are in.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +25,8 @@ from toolorch.backends.vectors.store import SYMBOLS_COLLECTION, store_of
 from toolorch.backends.vectors.sync import SERVICE_KEY, VectorSync, project_documents
 from toolorch.errors import BackendError
 from toolorch.stores.facts import FactStore, facts_of
+
+log = logging.getLogger(__name__)
 
 
 def sync_of(ctx: ToolContext) -> VectorSync:
@@ -41,6 +45,23 @@ def progress_from_thread(ctx: ToolContext) -> Callable[[float, float | None, str
             await ctx.report_progress(done, total, message)
         anyio.from_thread.run(send)
     return report
+
+
+def warm_up(ctx: ToolContext) -> None:
+    """Start loading the embedding model and opening the vector store in the background (returns
+    at once): scip_index_code calls this before running the indexer, so both are ready when it
+    returns and the first search has its dense half at once (issue 14: it waited 12.75 s for the
+    model; importing qdrant-client and opening local mode cost a first search ≈ 2 s more)."""
+    embedder_of(ctx.services).start_loading()
+    store = store_of(ctx.services)
+
+    def open_store() -> None:
+        try:
+            store.collections()
+        except Exception as exc:  # the search that needs it reports the error
+            log.debug("warming up %s failed: %s", store.where, exc)
+
+    threading.Thread(target=open_store, name="vector-store-warm-up", daemon=True).start()
 
 
 def write_lexical(facts: FactStore, lexical: LexicalIndex, project: str) -> dict[str, Any]:

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 SERVICE_KEY = "vector_sync"
 EMBED_BATCH = 64
-WRITE_EVERY = 512
+WRITE_EVERY = 256
 WRITE_EVERY_S = 2.0
 ProgressFn = Callable[[float, float | None, str], None]
 

@@ -81,7 +81,9 @@ async def _search_symbols(text: str, limit: int, ctx: ToolContext) -> dict[str, 
                                "project first); existing collections: none")
         if model == "loaded" and exists:
             vector = sync.embedder.embed([text])[0]
-            dense = sync.store.search(SYMBOLS_COLLECTION, vector.tolist(), pool, waiting)
+            dense = [(score, p) for score, p in
+                     sync.store.search(SYMBOLS_COLLECTION, vector.tolist(), pool, waiting)
+                     if p.get("project") in documents]  # not of a project dropped meanwhile
         return {"lexical": lexical_hits, "dense": dense, "model": model, "marker": marker,
                 "coverage": sync.coverage(documents), "scheduled": scheduled}
 
