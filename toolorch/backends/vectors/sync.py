@@ -27,10 +27,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from toolorch.backends.vectors.documents import SearchDoc, build_documents
 from toolorch.backends.vectors.lease import exclusive_file
 from toolorch.backends.vectors.marker import SyncMarker
 from toolorch.backends.vectors.store import SYMBOLS_COLLECTION, VectorStore
-from toolorch.backends.vectors.documents import SearchDoc, build_documents
 from toolorch.backends.vectors.texts import DEFAULT_RECIPE, Recipe, symbol_point
 from toolorch.errors import BackendError
 

@@ -13,7 +13,6 @@ import argparse
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 from toolorch.bench.search.projects import DEFAULT_PROJECTS, default_cache
 
