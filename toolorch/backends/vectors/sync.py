@@ -229,6 +229,9 @@ class VectorSync:
             except SyncStopped:
                 log.info("vector sync of %r interrupted by shutdown", project)
             except Exception as exc:
+                if self._stop:  # the store closed under it at shutdown: the marker says stale
+                    log.info("vector sync of %r stopped by shutdown: %s", project, exc)
+                    continue
                 log.exception("vector sync of %r failed", project)
                 with self._cond:
                     self._failed[project] = str(exc)
