@@ -207,3 +207,57 @@ async def test_resync_touches_only_changed_documents(indexed_sample: Any, python
         assert sum(up for up, _ in writes) == 1
     finally:
         ctx.services.close()
+
+
+def test_warm_up_loads_the_model_and_opens_the_store(tmp_path: Path) -> None:
+    """scip_index_code calls warm_up before its indexer: both start in the background."""
+    from toolorch.backends.vectors.ingest import warm_up
+    from toolorch.backends.vectors.store import store_of
+
+    class Recording(FakeEmbedder):
+        started = 0
+
+        def start_loading(self) -> None:
+            self.started += 1
+
+    embedder = Recording()
+    ctx = _ctx(tmp_path / "home", tmp_path, embedder)
+    try:
+        warm_up(ctx)
+        assert embedder.started == 1
+        store = store_of(ctx.services)
+        deadline = time.monotonic() + 60
+        while store.local_opens == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert store.local_opens == 1
+    finally:
+        ctx.services.close()
+
+
+async def test_index_code_warms_up_before_the_indexer_runs(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from toolorch.backends.scip import tool as scip_tool
+    from toolorch.errors import BackendError
+
+    class Recording(FakeEmbedder):
+        started = 0
+
+        def start_loading(self) -> None:
+            self.started += 1
+
+    embedder = Recording()
+    ctx = _ctx(tmp_path / "home", tmp_path, embedder)
+    seen: list[int] = []
+
+    async def indexer(*args: Any) -> Any:
+        seen.append(embedder.started)  # what the indexer run sees: the model already loading
+        raise BackendError("stop here")
+
+    monkeypatch.setattr(scip_tool, "run_indexer", indexer)
+    (tmp_path / "proj").mkdir()
+    try:
+        with pytest.raises(BackendError, match="stop here"):
+            await scip_tool.index_code({"project_path": str(tmp_path / "proj"), "language": "python"}, ctx)
+        assert seen == [1]
+    finally:
+        ctx.services.close()
