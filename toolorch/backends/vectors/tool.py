@@ -98,7 +98,10 @@ async def _search_symbols(text: str, limit: int, ctx: ToolContext) -> dict[str, 
     dense_on = found["model"] == "loaded"
     mode = "hybrid" if dense_on else "lexical"
     notes = []
-    if not dense_on:
+    if not dense_on and found["model"].startswith("failed"):
+        notes.append(f"the embedding model could not be loaded ({found['model']}): lexical "
+                     "results only")
+    elif not dense_on:
         notes.append(f"the embedding model is {found['model']}: lexical results only; dense "
                      "results join in once it is loaded (seconds)")
     elif embedded < total:
