@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.backends.vectors import sync as sync_module
 from toolorch.backends.vectors import tool as tool_module
 from toolorch.backends.vectors.embedder import SERVICE_KEY as EMBEDDER_KEY
@@ -24,7 +23,9 @@ from toolorch.backends.vectors.ingest import ingest_project, sync_of
 from toolorch.backends.vectors.store import SYMBOLS_COLLECTION
 from toolorch.backends.vectors.tool import search_similar
 from toolorch.config import Settings
-from toolorch.engine.cache import fingerprint
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
+from toolorch.core.stamps import fingerprint
 from toolorch.scip import read_index
 from toolorch.stores.facts import facts_of
 

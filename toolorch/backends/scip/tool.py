@@ -16,8 +16,9 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.scip.runners import LANGUAGES, run_indexer, sanitize_name
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
 from toolorch.errors import ToolorchError, ValidationError
 from toolorch.scip.reader import read_index
 from toolorch.stores.facts import facts_of

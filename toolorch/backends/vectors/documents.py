@@ -33,6 +33,7 @@ SKIPPED_KINDS = frozenset({"parameter", "self_parameter", "type_parameter"})
 FUNCTION_KINDS = frozenset({"function", "method", "static_method", "class_method", "constructor",
                             "trait_method", "macro"})
 BODY_CHARS = 2000
+DOC_CHARS = 300
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _COMMENT = re.compile(r"(?:#|//)\s?(.*)$")
 _KEYWORDS = frozenset("""
@@ -65,8 +66,6 @@ class SearchDoc:
 
     def payload(self) -> dict[str, Any]:
         """What an agent sees of a hit (documentation: first paragraph)."""
-        from toolorch.backends.vectors.texts import short_doc
-
         return {"project": self.project, "symbol": self.symbol, "name": self.name,
                 "kind": self.kind, "path": self.path, "line": self.line,
                 "signature": self.signature, "documentation": short_doc(self.documentation)}
@@ -76,6 +75,14 @@ class SearchDoc:
         parts = (self.key, self.name, self.kind, self.path, str(self.line), str(self.end_line),
                  self.signature, self.documentation, self.qualified, self.body)
         return hashlib.sha1("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def short_doc(documentation: str | None) -> str:
+    """The first paragraph, at most DOC_CHARS characters."""
+    text = (documentation or "").strip()
+    first = re.split(r"\n\s*\n", text, maxsplit=1)[0]
+    first = " ".join(first.split())
+    return first if len(first) <= DOC_CHARS else first[:DOC_CHARS - 1].rstrip() + "…"
 
 
 def qualified_name(symbol: str) -> str:

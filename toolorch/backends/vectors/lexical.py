@@ -28,10 +28,10 @@ from typing import Any
 from toolorch.backends.vectors.documents import SearchDoc
 from toolorch.backends.vectors.store import point_id
 from toolorch.backends.vectors.texts import clean_signature, name_words
+from toolorch.core.services import ServiceKey, Services
 from toolorch.errors import BackendError
 from toolorch.stores.sqlite import connect_wal
 
-SERVICE_KEY = "lexical_index"
 COLUMNS = ("name", "words", "qualified", "signature", "doc", "body", "path")
 #: BM25 column weights, in COLUMNS order (measured with `toolorch bench search quality`).
 WEIGHTS = (4.0, 4.0, 2.0, 1.0, 2.0, 1.0, 0.5)
@@ -199,7 +199,9 @@ class LexicalIndex:
             conn.execute("COMMIT")
 
 
-def lexical_of(services: Any) -> LexicalIndex:
+SERVICE_KEY: ServiceKey[LexicalIndex] = ServiceKey("lexical_index")
+
+
+def lexical_of(services: Services) -> LexicalIndex:
     """The process-wide LexicalIndex of the data dir, held by the engine's services."""
-    return services.get(SERVICE_KEY,  # type: ignore[no-any-return]
-                        lambda: LexicalIndex(services.settings.home / "vectors" / "lexical.sqlite"))
+    return services.get(SERVICE_KEY, lambda: LexicalIndex(services.settings.home / "vectors" / "lexical.sqlite"))

@@ -126,8 +126,8 @@ class MiniLM:
 
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """ids, mask: (batch, seq) → mean-pooled, L2-normalised fp32 (batch, dim)."""
-        torch = self._torch
-        F = torch.nn.functional
+        import torch
+        import torch.nn.functional as F
         batch, seq = ids.shape
         d, heads = self.dimension, self.heads
         hidden = F.embedding(ids, self.word) + self.position[:seq] + self.token_type

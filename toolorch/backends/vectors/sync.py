@@ -32,6 +32,7 @@ from toolorch.backends.vectors.lease import exclusive_file
 from toolorch.backends.vectors.marker import SyncMarker
 from toolorch.backends.vectors.store import SYMBOLS_COLLECTION, VectorStore
 from toolorch.backends.vectors.texts import DEFAULT_RECIPE, Recipe, symbol_point
+from toolorch.core.services import ServiceKey
 from toolorch.errors import BackendError
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SERVICE_KEY = "vector_sync"
+SERVICE_KEY: ServiceKey[VectorSync] = ServiceKey("vector_sync")
 EMBED_BATCH = 64
 WRITE_EVERY = 256
 WRITE_EVERY_S = 2.0

@@ -13,14 +13,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from toolorch.backends.vectors.documents import SearchDoc, short_doc
 from toolorch.backends.vectors.store import point_id
 
-if TYPE_CHECKING:
-    from toolorch.backends.vectors.documents import SearchDoc
-
-DOC_CHARS = 300
 SIGNATURE_CHARS = 300
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -43,14 +40,6 @@ class Recipe:
 
 
 DEFAULT_RECIPE = Recipe()
-
-
-def short_doc(documentation: str | None) -> str:
-    """The first paragraph, at most DOC_CHARS characters."""
-    text = (documentation or "").strip()
-    first = re.split(r"\n\s*\n", text, maxsplit=1)[0]
-    first = " ".join(first.split())
-    return first if len(first) <= DOC_CHARS else first[:DOC_CHARS - 1].rstrip() + "…"
 
 
 def name_words(name: str) -> str:

@@ -14,14 +14,15 @@ from typing import Any
 import anyio
 import anyio.from_thread
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.vectors.embedder import embedder_of
 from toolorch.backends.vectors.fusion import DENSE_WEIGHT, LEXICAL_WEIGHT, RRF_K, coverage_text, fuse
 from toolorch.backends.vectors.ingest import progress_from_thread, refresh_lexical, sync_of
 from toolorch.backends.vectors.lexical import lexical_of
 from toolorch.backends.vectors.store import SYMBOLS_COLLECTION, point_id, store_of
 from toolorch.backends.vectors.texts import public_payload
-from toolorch.engine.cache import stamp
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
+from toolorch.core.stamps import stamp
 from toolorch.errors import BackendError, ValidationError
 
 #: The longest a search waits for the embedding model before answering lexically.

@@ -70,9 +70,10 @@ def index_projects(projects: list[Project], home: Path) -> dict[str, dict[str, A
     stopped when the services close: this benchmark embeds by itself)."""
     import anyio
 
-    from toolorch.backends.base import Services, ToolContext
     from toolorch.backends.scip.tool import index_code
     from toolorch.config import Settings
+    from toolorch.core.context import ToolContext
+    from toolorch.core.services import Services
 
     roots = ":".join(str(p.root.parent) for p in projects)
     settings = Settings(home=home, allowed_roots=roots)

@@ -75,7 +75,6 @@ def encoder_throughput(texts: list[str], precision: str, threads: int,
 def run(spec: str, cache: Path, seconds: float = 20.0) -> dict[str, Any]:
     import anyio
 
-    from toolorch.backends.base import Services, ToolContext
     from toolorch.backends.scip.tool import index_code
     from toolorch.backends.vectors.ingest import sync_of
     from toolorch.backends.vectors.sync import project_documents
@@ -83,6 +82,8 @@ def run(spec: str, cache: Path, seconds: float = 20.0) -> dict[str, Any]:
     from toolorch.backends.vectors.tool import search_similar
     from toolorch.bench.index import count_lines
     from toolorch.config import Settings
+    from toolorch.core.context import ToolContext
+    from toolorch.core.services import Services
 
     root = unpack(download(spec, cache / "sdists"), cache / "src")
     home = cache / f"speed-home-{time.time_ns()}"
