@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def toolorch(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TOOLORCH_HOME": str(home), "PYTHONPATH": str(ROOT),
-           "TOOLORCH_REGISTRY_DIR": str(ROOT / "tests" / "support" / "registry"), "TOOLORCH_POLICY_ENABLED": "0"}
+           "TOOLORCH_REGISTRY_DIR": str(ROOT / "tests" / "support" / "registry"), "TOOLORCH_POLICY_ENABLED": "0",
+           "TOOLORCH_INTENT_MODEL": "lexical"}
     return subprocess.run([sys.executable, "-m", "toolorch.cli", *args], env=env, capture_output=True,
                           text=True, timeout=120, cwd=ROOT)
 
@@ -27,15 +28,28 @@ def test_call_orchestrate_status(tmp_path: Path) -> None:
     bad = toolorch(home, "call", "echo", "--arg", "text=5")  # JSON-parsed: an integer, so invalid
     assert bad.returncode == 1 and json.loads(bad.stdout)["error"]["kind"] == "validation"
 
-    wf = toolorch(home, "orchestrate", "make delta", "--input", "seed=s", "--strategy", "adaptive")
+    wf = toolorch(home, "orchestrate", "make delta", "--input", "seed=s")
     assert wf.returncode == 0, wf.stderr
-    assert json.loads(wf.stdout)["outputs"]["delta"] == "d(b(a(s)),c(a(s)))"
+    out = json.loads(wf.stdout)   # the compact result by default
+    assert out["deliverable"]["value"] == {"delta": "d(b(a(s)),c(a(s)))"} and out["strategy"] == "adaptive"
+    assert [st["step"] for st in out["steps"]] == [1, 2, 3, 4] and "outputs" not in out
+    # progress on stderr even when it is not a terminal: one line per step event
+    assert "step 1/4 step_a started" in wf.stderr and "step 4/4 step_d ok" in wf.stderr
+
+    full = toolorch(home, "orchestrate", "make delta", "--input", "seed=s", "--detail", "full")
+    assert json.loads(full.stdout)["outputs"]["delta"] == "d(b(a(s)),c(a(s)))"
+
+    unclear = toolorch(home, "orchestrate", "whatever", "--input", "seed=s")
+    assert unclear.returncode == 1 and "nothing was run" in json.loads(unclear.stdout)["notes"][0]
+    cannot = toolorch(home, "orchestrate", "g", "--input", "nothing=1", "--deliverable", "delta")
+    assert cannot.returncode == 2 and "toolorch orchestrate: nothing can produce 'delta'" in cannot.stderr
+    assert "Traceback" not in cannot.stderr
 
     status = toolorch(home, "status")
     assert status.returncode == 0, status.stderr
     data = json.loads(status.stdout)
-    assert data["experiences"]["total"] == 6
-    assert data["metrics"]["overall"]["calls"] == 6 and data["metrics"]["workflows"]["count"] == 1
+    assert data["experiences"]["total"] == 10
+    assert data["metrics"]["overall"]["calls"] == 10 and data["metrics"]["workflows"]["count"] == 2
     assert "echo" in data["tools"]
 
 

@@ -38,31 +38,82 @@ def _settings() -> Any:
 
 
 class _Progress:
-    """A rich progress bar on stderr (stdout stays clean for JSON)."""
+    """Progress of a long command on stderr (stdout stays clean for JSON): a rich bar on a
+    terminal; otherwise one line per new message, plus a line every `heartbeat_s` while nothing
+    new arrives, so a piped or logged run never sits silent."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, heartbeat_s: float = 15.0) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self._p = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                           console=Console(stderr=True), transient=True)
-        self._task = self._p.add_task(title, total=None)
+        self.title, self.heartbeat_s = title, heartbeat_s
+        self._console = Console(stderr=True)
+        self._tty = self._console.is_terminal
+        self._last: str | None = None
+        self._t0 = self._seen = 0.0
+        self._p: Any = None
+        if self._tty:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._p = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                               console=self._console, transient=True)
+            self._task = self._p.add_task(title, total=None)
+
+    def _line(self, text: str) -> None:
+        import time
+
+        print(f"[{time.monotonic() - self._t0:6.1f}s] {text}", file=sys.stderr, flush=True)
 
     async def __call__(self, done: float, total: float | None, message: str | None) -> None:
-        self._p.update(self._task, completed=done, total=total, description=message or "")
+        import time
 
-    def __enter__(self) -> _Progress:
-        self._p.start()
-        return self
+        self._seen = time.monotonic()
+        if self._p is not None:
+            self._p.update(self._task, completed=done, total=total, description=message or "")
+        elif message and message != self._last:
+            self._line(f"{message}" + (f" ({done:g}/{total:g})" if total else ""))
+        self._last = message or self._last
 
-    def __exit__(self, *exc: object) -> None:
-        self._p.stop()
+    async def _beat(self) -> None:
+        import time
+
+        import anyio
+
+        while True:
+            await anyio.sleep(self.heartbeat_s)
+            if time.monotonic() - self._seen >= self.heartbeat_s:
+                self._line(f"still running: {self._last or self.title}")
+
+    async def run(self, work: Any) -> Any:
+        """Await `work()` with the bar shown (and, off a terminal, the heartbeat)."""
+        import time
+
+        import anyio
+
+        self._t0 = self._seen = time.monotonic()
+        if self._p is not None:
+            with self._p:
+                return await work()
+        self._line(f"{self.title} …")
+        result: Any = None
+        error: Exception | None = None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._beat)
+            try:
+                result = await work()
+            except Exception as exc:  # re-raised as itself, not inside an ExceptionGroup
+                error = exc
+            finally:
+                tg.cancel_scope.cancel()
+        if error is not None:
+            raise error
+        return result
 
 
 def cmd_call(ns: argparse.Namespace) -> int:
     import anyio
 
     from toolorch.engine.engine import Engine
+    from toolorch.engine.progress import MonotonicProgress
 
     args = _kv(ns.arg or [])
     if ns.json:
@@ -70,8 +121,8 @@ def cmd_call(ns: argparse.Namespace) -> int:
 
     async def go() -> Any:
         async with Engine(_settings()) as engine:
-            with _Progress(ns.tool) as bar:
-                return await engine.call(ns.tool, args, session_id="cli", progress=bar)
+            bar = _Progress(ns.tool)
+            return await bar.run(lambda: engine.call(ns.tool, args, session_id="cli", progress=MonotonicProgress(bar)))
 
     result = anyio.run(go)
     _print_json(result.to_dict())
@@ -84,13 +135,14 @@ def cmd_orchestrate(ns: argparse.Namespace) -> int:
     from toolorch.engine.engine import Engine
     from toolorch.engine.orchestrator import Orchestrator
     from toolorch.engine.request import OrchestrateRequest
+    from toolorch.engine.summary import deliverable_of, summarize
 
     body: dict[str, Any] = json.loads(ns.json) if ns.json else {}
     if ns.goal:
         body["goal"] = ns.goal
     if ns.input:
         body.setdefault("inputs", {}).update(_kv(ns.input))
-    for key in ("strategy", "deliverable"):
+    for key in ("strategy", "deliverable", "detail"):
         if getattr(ns, key):
             body[key] = getattr(ns, key)
     if ns.explore:
@@ -99,11 +151,14 @@ def cmd_orchestrate(ns: argparse.Namespace) -> int:
 
     async def go() -> Any:
         async with Engine(_settings()) as engine:
-            with _Progress("orchestrate") as bar:
-                return await Orchestrator(engine).run(req, progress=bar, session_id="cli")
+            bar = _Progress("orchestrate")
+            wf = await bar.run(lambda: Orchestrator(engine).run(req, progress=bar, session_id="cli"))
+            if req.detail == "full":
+                return wf, wf.to_dict()
+            return wf, summarize(wf, engine.registry, deliverable_of(wf))
 
-    wf = anyio.run(go)
-    _print_json(wf.to_dict())
+    wf, out = anyio.run(go)
+    _print_json(out)
     return 0 if wf.success else 1
 
 
@@ -192,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("orchestrate", help="run a workflow for a goal")
     s.add_argument("goal", nargs="?")
     s.add_argument("--input", action="append", metavar="KEY=VALUE", help="a known input (repeatable)")
-    s.add_argument("--strategy", choices=["sequential", "parallel", "adaptive", "rl_optimized"])
+    s.add_argument("--strategy", choices=["auto", "sequential", "parallel", "adaptive", "rl_optimized"])
+    s.add_argument("--detail", choices=["summary", "full"], help="summary (default) or every step's output")
     s.add_argument("--deliverable")
     s.add_argument("--explore", action="store_true")
     s.add_argument("--json", help="the whole request as JSON (see the orchestrate tool's schema)")
@@ -223,12 +279,21 @@ def main(argv: list[str] | None = None) -> None:
     ns = build_parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if ns.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    from toolorch.errors import ConfigError, RegistryError
+    import pydantic
+
+    from toolorch.errors import ConfigError, OrchestrationError, PlanningError, RegistryError, UnknownToolError
 
     try:
         code = ns.fn(ns)
     except (ConfigError, RegistryError) as exc:  # bad configuration: one line, not a traceback
         print(f"toolorch: {exc}", file=sys.stderr)
+        code = 2
+    except (OrchestrationError, PlanningError, UnknownToolError) as exc:  # a request that cannot run
+        print(f"toolorch {ns.command}: {exc.message}", file=sys.stderr)
+        code = 2
+    except pydantic.ValidationError as exc:
+        err = exc.errors()[0]
+        print(f"toolorch {ns.command}: {'.'.join(map(str, err['loc'])) or '(request)'}: {err['msg']}", file=sys.stderr)
         code = 2
     sys.exit(code)
 
