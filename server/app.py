@@ -31,9 +31,11 @@ from toolorch.engine.engine import Engine
 from toolorch.engine.orchestrator import Orchestrator
 from toolorch.engine.progress import MonotonicProgress
 from toolorch.engine.request import OrchestrateRequest
+from toolorch.engine.suggest import Recommender
 from toolorch.engine.summary import deliverable_of, summarize
 from toolorch.errors import OrchestrationError, PlanningError, UnknownToolError
 from toolorch.registry import Registry
+from toolorch.stores.suggestions import SuggestionLog
 
 log = logging.getLogger("toolorch.server")
 
@@ -52,18 +54,41 @@ INSTRUCTIONS = (
 class App:
     """Lifespan state: the engine, its orchestrator, and per-session roots."""
 
-    def __init__(self, engine: Engine, relay: LogRelay | None = None) -> None:
+    def __init__(self, engine: Engine, relay: LogRelay | None = None, background: Any = None) -> None:
         self.engine = engine
         self.orchestrator = Orchestrator(engine)
         self.tools = tools.list_tools(engine.registry, engine.settings.cypher_allow_writes)
         self.results = WorkflowResults()
         self.relay = relay or LogRelay()
+        self.recommender = Recommender(engine.registry)
+        self.followed = SuggestionLog(engine.settings.home / "suggestions.sqlite")
+        self._background = background     # the lifespan's task group (None: no background work)
+        self._policy_loading = False
         # per client session; weak keys, so closed sessions (HTTP clients come and go) are dropped
         self._roots: weakref.WeakKeyDictionary[Any, list[Path]] = weakref.WeakKeyDictionary()
 
+    async def suggestions(self, session_id: str, tool: str) -> dict[str, Any] | None:
+        """The `_meta` of a direct call's result: the policy's next tools for this session. Logs
+        whether this call took one of the tools suggested before it."""
+        offered = self.recommender.taken(session_id, tool)
+        policy = self.engine.policy
+        if offered is not None:
+            await anyio.to_thread.run_sync(self.followed.record, session_id, offered, tool)
+        if policy is None:
+            if self.engine.settings.policy_enabled and not self._policy_loading and self._background is not None:
+                self._policy_loading = True    # from the next call on, suggestions come
+                self._background.start_soon(self.engine.load_policy)
+            return None
+        state = self.engine.session(session_id)
+        found = self.recommender.cached(policy, state)
+        if found is None:
+            found = await anyio.to_thread.run_sync(self.recommender.suggest, policy, state)
+        self.recommender.offered(session_id, [s["tool"] for s in found])
+        return {"toolorch/suggestions": found}
+
     async def roots_of(self, ctx: ServerRequestContext[App]) -> list[Path]:
         """The client's MCP roots (file:// URIs), asked once per session when it offers them."""
-        key = ctx.session
+        key = connection_of(ctx)
         if key in self._roots:
             return self._roots[key]
         roots: list[Path] = []
@@ -141,9 +166,14 @@ async def _call_tool(ctx: ServerRequestContext[App], app: App, params: types.Cal
     except UnknownToolError as exc:
         raise MCPError(code=types.INVALID_PARAMS,
                        message=f"{exc.message}, {tools.ORCHESTRATE} (the meta tool)") from exc
+    meta = await app.suggestions(session_id, name)
     if not result.success:
-        return tools.failure(tools.error_text(result.error))
-    return tools.success(result.output or {}, app.engine.settings.max_output_chars)
+        answer = tools.failure(tools.error_text(result.error))
+    else:
+        answer = tools.success(result.output or {}, app.engine.settings.max_output_chars)
+    if meta is not None:
+        answer.meta = meta
+    return answer
 
 
 async def on_set_logging_level(ctx: ServerRequestContext[App], params: types.SetLevelRequestParams) -> types.EmptyResult:
@@ -179,11 +209,21 @@ def build_server(settings: Settings | None = None, registry: Registry | None = N
     @asynccontextmanager
     async def lifespan(_: Server[App]) -> AsyncIterator[App]:
         engine = Engine(settings or Settings(), registry)
+        if engine.settings.policy_enabled and engine.settings.policy_warm_start:   # not v0 in a new data dir
+            from toolorch.rl import shipped
+            from toolorch.rl.checkpoint import CheckpointDir
+
+            await anyio.to_thread.run_sync(shipped.install, CheckpointDir(engine.settings.home / "policy"))
         relay = LogRelay()
         logging.getLogger("toolorch").addHandler(relay)
         try:
-            async with engine:
-                yield App(engine, relay)
+            async with engine, anyio.create_task_group() as background:
+                app = App(engine, relay, background)
+                try:
+                    yield app
+                finally:
+                    background.cancel_scope.cancel()
+                    app.followed.close()
         finally:
             logging.getLogger("toolorch").removeHandler(relay)
 

@@ -30,6 +30,11 @@ _ORCHESTRATE_OUTPUT = {
         "totals": {"type": "object"},
         "policy_version": {"type": ["integer", "null"]},
         "notes": {"type": "array", "items": {"type": "string"}},
+        "why": {"type": ["string", "null"], "description": "Why this strategy (auto)."},
+        "inferred": {"type": "object", "description": "What a goal without a deliverable was read as."},
+        "deliverable": {"type": ["object", "string", "null"]},
+        "selection": {"type": ["object", "null"]},
+        "full": {"type": "string", "description": "Resource URI of the whole result."},
     },
     "required": ["workflow_id", "success", "steps", "totals"],
 }
@@ -64,11 +69,22 @@ def orchestrate_tool(registry: Registry) -> types.Tool:
         name=ORCHESTRATE,
         title="Orchestrate a code-intelligence workflow",
         description=(
-            "Run several tools for a goal. Give `goal` and `inputs` (e.g. project_path and language) "
-            "and toolorch plans the steps from the registry's dataflow (strategy adaptive, sequential or "
-            "parallel) or lets its learned KTO policy pick them one by one (rl_optimized); or give explicit "
-            "`steps`, where arguments may use earlier results as '${artifact}' or '${<step id>.<field>}'. "
-            "`deliverable` names what must come out. Rate a past workflow with `feedback`. "
+            "Run several tools for a goal in one call. When: a multi-step job (index then query, or "
+            "project → Lean → n8n) you would otherwise chain by hand. Give `goal` and `inputs` by artifact "
+            "name (project_path, language, search_text, angle_query, cypher_query, dataset_name, workflow_name, "
+            "project_name, scip_index_path, lean4_file_path) and, best, a `deliverable` (an artifact or tool "
+            "name): only the cheapest plan that makes it runs. Without a deliverable the goal's words are "
+            "read (\"index and search\" → scip_index_code + qdrant_search_similar); the result says what "
+            "was inferred and with what confidence, and when unsure it runs nothing and asks. "
+            "Strategy `auto` (default) chooses and says why: explicit steps with dependencies → adaptive, "
+            "independent ones → parallel; sequential stops at the first failure; parallel starts every "
+            "step at once; adaptive follows the dependency DAG (a failure skips only its dependents); "
+            "rl_optimized lets the learned KTO policy pick each next tool. Explicit `steps` may use "
+            "earlier results as '${artifact}' or '${<step id>.<field>}'. The result is a summary per step "
+            "(tool, ok, key outputs, time, cost) plus the deliverable; whole outputs are resources "
+            "(toolorch://workflows/<id>, .../steps/<n>), or ask `detail: \"full\"`. Duration: the sum of "
+            "its tools' (the whole pipeline on a small project ≈ 15-30 s; indexing dominates on large ones). "
+            "Rate a past workflow with `feedback` so the policy learns. "
             f"Artifacts: {', '.join(artifacts)}."
         ),
         input_schema=orchestrate_input_schema(),

@@ -180,8 +180,12 @@ def cmd_status(ns: argparse.Namespace) -> int:
         status["metrics"] = MetricsTracker.from_experiences(store.recent(100_000)).snapshot()
         try:
             from toolorch.rl.runner import policy_status
+            from toolorch.stores.suggestions import SuggestionLog
 
             status["policy"] = policy_status(settings)
+            log = SuggestionLog(settings.home / "suggestions.sqlite")
+            status["policy"]["suggestions"] = log.summary()
+            log.close()
         except ImportError as exc:
             status["policy"] = {"available": False, "reason": str(exc)}
     finally:
@@ -215,6 +219,12 @@ def cmd_bench(ns: argparse.Namespace) -> int:
 
 
 def cmd_train(ns: argparse.Namespace) -> int:
+    if ns.simulate and ns.ship:
+        from toolorch.rl.shipped import WARM_DIR, regenerate
+
+        print(f"training the shipped warm-start policy in simulation ({ns.simulate} episodes) → {WARM_DIR}", file=sys.stderr)
+        _print_json(regenerate(episodes=ns.simulate, seed=ns.seed))
+        return 0
     if ns.simulate:
         from toolorch.bench.learn.warmstart import pretrain
 
@@ -271,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--simulate", type=int, metavar="EPISODES",
                    help="instead: train online in the simulator on the public task suite (warm start)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--ship", action="store_true",
+                   help="with --simulate: write the result as the package's shipped policy (toolorch/rl/warm/)")
     s.set_defaults(fn=cmd_train)
     return p
 

@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     http_token: str | None = Field(None, description="Bearer token required on HTTP when set.")
 
     policy_enabled: bool = Field(True, description="Use the KTO policy for rl_optimized.")
+    policy_warm_start: bool = Field(
+        True, description="A data dir without a policy checkpoint starts from the one shipped with the package.")
     train_every: int = Field(16, ge=1, description="Train after this many new experiences.")
     train_steps: int = Field(8, ge=1, description="Gradient steps per training round.")
     log_level: str = Field("INFO", description="stderr log level.")

@@ -1,7 +1,7 @@
 """`toolorch demo` (what `make demo` runs): a real MCP client session over stdio against
 `toolorch-server`, running the orchestrated pipeline on the sample project, then querying what
-it made four ways, asking the learned policy (warm-started in simulation) for a plan, and
-showing the workflow's lineage."""
+it made four ways, asking the learned policy (the warm start shipped with the package, trained
+in simulation) for a plan, and showing the workflow's lineage."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ async def _session(project: Path, home: Path) -> int:
     params = StdioServerParameters(command=sys.executable, args=["-m", "server"], env=env)
 
     async def progress(progress: float, total: float | None, message: str | None) -> None:
-        console.print(f"  [dim]progress {progress:g}/{total or '?'}[/dim] {message or ''}")
+        # the server sends strictly increasing values and never the same message twice in a row
+        shown = f"{progress:.0f}" if float(progress).is_integer() else f"{progress:.2f}"
+        console.print(f"  [dim]{shown}/{f'{total:g}' if total else '?'}[/dim] {message or ''}")
 
     async with stdio_client(params) as (read, write), ClientSession(read, write) as s:
         init = await s.initialize()
@@ -46,10 +48,10 @@ async def _session(project: Path, home: Path) -> int:
         console.rule(f"[bold]connected to {init.server_info.name} {init.server_info.version}: {len(tools)} tools")
         console.print(", ".join(t.name for t in tools))
 
-        console.rule("[bold]1. orchestrate: the whole pipeline on the sample project (adaptive DAG)")
+        console.rule("[bold]1. orchestrate: the whole pipeline on the sample project (deliverable \"all\")")
         goal = "Index the shapes project, explore its code, and turn it into Lean specs and an n8n workflow"
         pipeline: dict[str, Any] = {
-            "goal": goal, "strategy": "adaptive",
+            "goal": goal, "deliverable": "all",
             "inputs": {"project_path": str(project), "language": "python",
                        "search_text": "great-circle distance between two points on a globe"},
         }
@@ -58,14 +60,28 @@ async def _session(project: Path, home: Path) -> int:
             console.print(f"[red]{r.content[0].text}")  # type: ignore[union-attr]
             return 1
         wf = r.structured_content or {}
-        table = Table("step", "tool", "ok", "ms", "cached", "output (abridged)")
+        table = Table("step", "tool", "ok", "ms", "cached", "key outputs")
         for st in wf["steps"]:
-            out = st["output"] or st["error"]
-            table.add_row(str(st["index"]), st["tool"], "✔" if st["success"] else "✘",
-                          f"{st['time_s'] * 1e3:.0f}", str(st["cached"]), _short(out))
+            out = st.get("outputs") or st.get("error") or st.get("skipped")
+            table.add_row(str(st["step"]), st["tool"], "✔" if st["ok"] else "✘",
+                          f"{st.get('time_s', 0) * 1e3:.0f}", str(st.get("cached", "")), _short(out))
         console.print(table)
-        console.print(f"workflow {wf['workflow_id']}: success={wf['success']} totals={wf['totals']}")
-        outputs = wf["outputs"]
+        totals = wf["totals"]
+        console.print(f"workflow {wf['workflow_id']}: success={wf['success']}, {totals['succeeded']}/{totals['steps']} "
+                      f"steps ok, {totals['time_s']:.1f} s, cost {totals['cost']:g}; strategy {wf['strategy']}: {wf['why']}")
+        console.print(f"compact result: {len(json.dumps(wf)):,} characters (≈ {len(json.dumps(wf)) // 4:,} tokens); "
+                      f"whole: {wf['full']}")
+        full = json.loads((await s.read_resource(wf["full"])).contents[0].text)  # type: ignore[union-attr]
+        outputs = full["outputs"]
+
+        console.rule("[bold]1b. a goal without a deliverable: orchestrate reads it")
+        r1 = await s.call_tool("orchestrate", {"goal": "index and search", "inputs": {
+            "project_path": str(project), "language": "python", "search_text": "area of a circle"}})
+        wf1 = r1.structured_content or {}
+        inferred = wf1.get("inferred") or {}
+        console.print(f"read as {' + '.join(inferred.get('deliverables') or ['?'])} "
+                      f"(confidence {inferred.get('confidence', 0):.0%}); ran "
+                      + ", ".join(st["tool"] for st in wf1.get("steps", [])))
 
         console.rule("[bold]2. query the index four ways (direct calls)")
         project_name = outputs.get("project_name", "python")
@@ -90,12 +106,14 @@ async def _session(project: Path, home: Path) -> int:
         else:
             for st in wf2["steps"]:
                 p = st.get("probability")
-                console.print(f"  {st['tool']:<32} ok={st['success']}  π={p if p is None else round(p, 3)}")
-            console.print(f"planner={wf2['planner']} policy_version={wf2['policy_version']} notes={wf2['notes']}")
+                console.print(f"  step {st['step']}: {st['tool']:<32} ok={st['ok']}  π={'-' if p is None else f'{p:.3f}'}")
+            console.print(f"planner {wf2['planner']}, policy version {wf2['policy_version']}"
+                          + (f"; {'; '.join(wf2['notes'])}" if wf2["notes"] else ""))
             await s.call_tool("orchestrate", {"feedback": {"workflow_id": wf2["workflow_id"], "desirable": bool(wf2["success"])}})
 
         console.rule("[bold]4. the generated workflow and its lineage")
-        workflow_path = outputs.get("workflow_path") or (wf2.get("outputs") or {}).get("workflow_path")
+        made = (wf2.get("deliverable") or {}).get("value") if wf2 else None
+        workflow_path = outputs.get("workflow_path") or (made if isinstance(made, str) else None)
         if workflow_path:
             data = json.loads(Path(workflow_path).read_text())
             console.print(f"{workflow_path}: {len(data['nodes'])} nodes: " + ", ".join(n["name"] for n in data["nodes"]))
@@ -107,21 +125,27 @@ async def _session(project: Path, home: Path) -> int:
                     ins = [e["origin"] for e in node.get("inEdges", [])]
                     console.print(f"  {node['id']}  ← {', '.join(ins) or '(source)'}")
         metrics = json.loads((await s.read_resource("toolorch://metrics")).contents[0].text)  # type: ignore[union-attr]
-        console.rule("[bold]metrics")
-        console.print(_short(metrics.get("metrics", {}), 600))
+        console.rule("[bold]metrics of this session")
+        m = metrics.get("metrics", {})
+        mt = Table("tool", "calls", "success", "p50 ms", "cache hits")
+        for name, row in sorted((m.get("tools") or {}).items()):
+            p50 = (row.get("latency_s") or {}).get("p50")
+            mt.add_row(name, str(row["calls"]), f"{row['success_rate']:.0%}",
+                       "-" if p50 is None else f"{p50 * 1e3:.0f}", f"{row['cache_hit_rate']:.0%}")
+        console.print(mt)
+        wfs = m.get("workflows") or {}
+        console.print(f"workflows: {wfs.get('count', 0)}, success rate "
+                      f"{(wfs.get('success_rate') or 0):.0%}; policy checkpoint: toolorch status")
         return 0 if wf.get("success") else 1
 
 
-def _warm_start(home: Path) -> None:
-    """What `toolorch train --simulate 300` does: the policy learns on the public task suite in
-    the simulator (≈ 20 s), so the session's rl_optimized step starts from a trained checkpoint."""
-    from toolorch.bench.learn.warmstart import pretrain
+def _policy_line(home: Path) -> str:
+    """Where this data dir's policy comes from (the shipped warm start in a new one)."""
     from toolorch.config import Settings
+    from toolorch.rl.runner import policy_status
 
-    print("warm start: training the KTO policy in simulation (toolorch train --simulate 300)…", file=sys.stderr)
-    out = pretrain(Settings(home=home), episodes=300)
-    print(f"  policy v{out['policy_version']}, success over the last 50 simulated episodes "
-          f"{out['success_rate_last_50']:.0%}", file=sys.stderr)
+    st = policy_status(Settings(home=home))
+    return f"policy: v{st['version']}, {st['source']}"
 
 
 def main(project: Path | None = None) -> int:
@@ -130,6 +154,7 @@ def main(project: Path | None = None) -> int:
         project = home / "workspace" / "shapes"
         if not project.exists():
             shutil.copytree(SAMPLE, project)
-    print(f"project: {project}\ndata dir: {home}", file=sys.stderr)
-    _warm_start(home)
-    return anyio.run(_session, project.resolve(), home)
+    print(f"project: {project}\ndata dir: {home}\n{_policy_line(home)}", file=sys.stderr)
+    code = anyio.run(_session, project.resolve(), home)
+    print(f"after the session: {_policy_line(home)} (toolorch status with TOOLORCH_HOME={home})", file=sys.stderr)
+    return code

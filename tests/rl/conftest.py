@@ -24,4 +24,4 @@ def registry() -> Registry:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home", allowed_roots=str(tmp_path))
+    return Settings(home=tmp_path / "home", allowed_roots=str(tmp_path), policy_warm_start=False)  # learning from scratch

@@ -65,7 +65,8 @@ def test_servers_on_different_data_dirs_share_versions(
     registry: Registry, tmp_path: Path, redis_server: RedisServer
 ) -> None:
     def runner(name: str, **kw: object) -> PolicyRunner:
-        settings = Settings(home=tmp_path / name, allowed_roots=str(tmp_path), redis_url=redis_server.url)
+        settings = Settings(home=tmp_path / name, allowed_roots=str(tmp_path), redis_url=redis_server.url,
+                            policy_warm_start=False)
         return PolicyRunner(registry, settings, hash_embed, background=False, reload_interval_s=0.0,
                             trainer_config=TrainerConfig(train_every=8, steps=2), **kw)  # type: ignore[arg-type]
 

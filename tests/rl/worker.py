@@ -23,7 +23,7 @@ from toolorch.rl.trainer import Learner, TrainerConfig
 
 def main(mode: str, home: str) -> None:
     torch.set_num_threads(1)
-    settings = Settings(home=Path(home))
+    settings = Settings(home=Path(home), policy_warm_start=False)
     registry = Registry.load(settings.registry_dir)
     if mode == "train":
         runner = PolicyRunner(registry, settings, hash_embed, background=False,

@@ -126,6 +126,10 @@ class PolicyRunner:
             )
             learner = Learner(self.encoder, policy_config, trainer_config, self.store)
             if self.checkpoints is not None:
+                from toolorch.rl import shipped
+
+                if self.settings.policy_warm_start:   # a fresh data dir starts from the shipped warm start
+                    shipped.install(self.checkpoints)
                 self.shared = shared_checkpoints(self.settings, trainer_config.keep_checkpoints)
                 if self.shared is not None:
                     self.shared.pull_into(self.checkpoints)
@@ -255,14 +259,23 @@ class PolicyRunner:
 
 def policy_status(settings: Settings) -> dict[str, Any]:
     """`toolorch status`: the newest checkpoint and its round's metrics, without importing torch."""
+    from toolorch.rl import shipped
+
     checkpoints = CheckpointDir(settings.home / "policy")
     info = checkpoints.latest_info()
-    return {
+    out = {
         "available": True,
         "enabled": settings.policy_enabled,
         "checkpoint_dir": str(checkpoints.directory),
         "version": info.get("version", 0),
+        "source": shipped.source_of(info),
         "versions_on_disk": checkpoints.versions(),
         "trained_at": info.get("ts"),
-        "metrics": info.get("metrics", {}),
+        "metrics": {k: v for k, v in info.get("metrics", {}).items() if k != "shipped"},
     }
+    ship = shipped.info() if settings.policy_warm_start else None
+    if not info and ship is not None:
+        out["version"] = ship["version"]
+        out["source"] = (f"shipped with the package (v{ship['version']}, `{ship['command']}`); installed into "
+                         "the data dir when a server or orchestrate first starts the policy")
+    return out

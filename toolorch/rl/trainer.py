@@ -295,8 +295,11 @@ class Learner:
 
     def load_state_dict(self, payload: dict[str, Any]) -> None:
         self.policy.load_state_dict(payload["policy"])
-        self.reference.load_state_dict(payload["reference"])
-        self.optimizer.load_state_dict(payload["optimizer"])
+        # the shipped warm start (rl/shipped.py) carries the policy alone: π_ref starts equal to
+        # it and the optimizer fresh
+        self.reference.load_state_dict(payload.get("reference") or payload["policy"])
+        if payload.get("optimizer"):
+            self.optimizer.load_state_dict(payload["optimizer"])
         counters = payload.get("counters", {})
         self.global_step = int(counters.get("global_step", 0))
         self.rounds = int(counters.get("rounds", 0))

@@ -1,0 +1,115 @@
+"""The policy that ships with the package: trained in simulation on the public task suite, so a
+new server (a desktop client's first, a fresh data dir) never starts at version 0.
+
+    toolorch/rl/warm/policy.pt     the checkpoint (as CheckpointDir writes it)
+    toolorch/rl/warm/policy.json   how it was made: command, episodes, seed, suite, success, sha256
+
+`install(checkpoints)` copies it into a data dir that has no checkpoint yet (a file copy, no
+torch); online learning continues from it there. `regenerate()` (`toolorch train --simulate N
+--ship`) trains it again in a scratch data dir and writes both files: deterministic for a given
+seed, so the same code yields the same bytes. Run it whenever the policy's architecture, state
+encoding or the registry's tools change (tests/rl/test_shipped.py fails until then).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from toolorch.rl.checkpoint import CheckpointDir
+
+log = logging.getLogger(__name__)
+
+WARM_DIR = Path(__file__).resolve().parent / "warm"
+SOURCE = "shipped"
+
+
+def info(directory: Path = WARM_DIR) -> dict[str, Any] | None:
+    """The shipped checkpoint's metadata, or None when the package has none."""
+    meta = directory / "policy.json"
+    if not meta.is_file() or not (directory / "policy.pt").is_file():
+        return None
+    data: dict[str, Any] = json.loads(meta.read_text())
+    return data
+
+
+def install(checkpoints: CheckpointDir, directory: Path = WARM_DIR) -> bool:
+    """Put the shipped checkpoint into an empty checkpoint dir; False when the dir already has a
+    version (its own training wins) or nothing ships. The version keeps its shipped number."""
+    meta = info(directory)
+    if meta is None or checkpoints.newest() > 0:
+        return False
+    data = (directory / "policy.pt").read_bytes()
+    if hashlib.sha256(data).hexdigest() != meta["sha256"]:
+        log.warning("shipped policy %s does not match its sha256; not installed", directory / "policy.pt")
+        return False
+    metrics = {**meta.get("metrics", {}), "source": SOURCE, "shipped": {k: v for k, v in meta.items() if k != "metrics"}}
+    installed = checkpoints.import_version(int(meta["version"]), data, metrics)
+    if installed:
+        log.info("installed the shipped warm-start policy v%s into %s", meta["version"], checkpoints.directory)
+    return installed
+
+
+def source_of(latest: dict[str, Any]) -> str:
+    """Where a data dir's newest checkpoint came from, in words (`toolorch status`)."""
+    metrics = latest.get("metrics") or {}
+    if not latest:
+        return "none"
+    if metrics.get("source") == SOURCE:
+        shipped = metrics.get("shipped") or {}
+        return (f"shipped with the package (toolorch/rl/warm, `{shipped.get('command', 'toolorch train --simulate')}`, "
+                f"{shipped.get('episodes', '?')} simulated episodes)")
+    if metrics.get("source") == "simulation":
+        return "warm start in this data dir (toolorch train --simulate)"
+    return "trained in this data dir (online from real experiences, or toolorch train)"
+
+
+def regenerate(episodes: int = 300, seed: int = 0, directory: Path = WARM_DIR) -> dict[str, Any]:
+    """Train in simulation in a scratch data dir and write policy.pt + policy.json."""
+    from toolorch.bench.learn.warmstart import pretrain
+    from toolorch.config import Settings
+
+    with tempfile.TemporaryDirectory(prefix="toolorch-ship-") as tmp:
+        out = pretrain(Settings(home=Path(tmp), policy_warm_start=False), episodes=episodes, seed=seed)
+        checkpoints = CheckpointDir(Path(tmp) / "policy")
+        latest = checkpoints.latest_info()
+        version = int(latest["version"])
+        data = _policy_only(checkpoints.read_bytes(version))
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "policy.pt").write_bytes(data)
+    meta = {
+        "version": version,
+        "command": f"toolorch train --simulate {episodes} --seed {seed} --ship",
+        "episodes": episodes, "seed": seed, "suite": "toolorch/bench/learn/suites/default.jsonl (train split)",
+        "success_rate_last_50": out["success_rate_last_50"],
+        "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+        "metrics": {k: v for k, v in (latest.get("metrics") or {}).items() if isinstance(v, (int, float, str))},
+    }
+    (directory / "policy.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    return meta
+
+
+def _policy_only(data: bytes) -> bytes:
+    """The checkpoint without what a fresh start does not need (the optimizer's moments and the
+    reference copy: 2/3 of its size)."""
+    import io
+
+    import torch
+
+    payload = torch.load(io.BytesIO(data), weights_only=False)
+    slim = {k: v for k, v in payload.items() if k not in ("optimizer", "reference")}
+    buf = io.BytesIO()
+    torch.save(slim, buf)
+    return buf.getvalue()
+
+
+def copy_to(target: Path, directory: Path = WARM_DIR) -> None:
+    """Copy the shipped files elsewhere (tests)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("policy.pt", "policy.json"):
+        shutil.copy2(directory / name, target / name)
