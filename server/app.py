@@ -22,7 +22,7 @@ import pydantic
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
-from server import prompts, resources, tools
+from server import completions, prompts, resources, tools
 from server.logs import LEVELS, LogRelay
 from server.workflows import WorkflowResults, link, resource_links
 from toolorch import __version__
@@ -183,6 +183,13 @@ async def on_set_logging_level(ctx: ServerRequestContext[App], params: types.Set
     return types.EmptyResult()
 
 
+async def on_completion(ctx: ServerRequestContext[App], params: types.CompleteRequestParams) -> types.CompleteResult:
+    app = ctx.lifespan_context
+    return await anyio.to_thread.run_sync(
+        completions.complete, params.argument.name, params.argument.value, app.engine.settings.home,
+        app.results.ids())
+
+
 async def on_list_prompts(ctx: ServerRequestContext[App], params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
     return types.ListPromptsResult(prompts=prompts.list_prompts())
 
@@ -248,4 +255,5 @@ def _server(lifespan: Any) -> Server[App]:
         on_list_prompts=on_list_prompts,
         on_get_prompt=on_get_prompt,
         on_set_logging_level=on_set_logging_level,
+        on_completion=on_completion,
     )

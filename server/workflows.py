@@ -33,6 +33,10 @@ class WorkflowResults:
             self._items.popitem(last=False)
         return full
 
+    def ids(self) -> list[str]:
+        """Kept workflow ids, newest first."""
+        return list(reversed(self._items))
+
     def read(self, uri: str) -> dict[str, Any]:
         """The whole result, or one step's (numbered from 1); MCPError naming what is known."""
         rest = uri[len(PREFIX):]

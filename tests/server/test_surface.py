@@ -79,6 +79,17 @@ async def test_templates_prompts_and_errors(tmp_path: Any) -> None:
         with pytest.raises(MCPError, match="missing argument 'project_name'"):
             await s.get_prompt("find_callers", {"symbol": "x"})
 
+        langs = await s.complete(types.PromptReference(type="ref/prompt", name="explore_repository"),
+                                 {"name": "language", "value": "ty"})
+        assert langs.completion.values == ["typescript"] and langs.completion.total == 1
+        wf = await s.call_tool("orchestrate", {"goal": "make alpha", "inputs": {"seed": "s"}})
+        wid = wf.structured_content["workflow_id"]  # type: ignore[index]
+        ids = await s.complete(types.ResourceTemplateReference(type="ref/resource", uri="toolorch://workflows/{workflow_id}"),
+                               {"name": "workflow_id", "value": wid[:4]})
+        assert ids.completion.values == [wid]
+        none = await s.complete(types.PromptReference(type="ref/prompt", name="other"), {"name": "x", "value": ""})
+        assert none.completion.values == []
+
         bad = await s.call_tool("echo", {"text": "x", "colour": "red"})
         assert bad.is_error and "unexpected argument 'colour'; allowed arguments: text" in text_of(bad)
         bad2 = await s.call_tool("orchestrate", {"goal": "g", "inptus": {}})
