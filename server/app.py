@@ -220,7 +220,8 @@ def build_server(settings: Settings | None = None, registry: Registry | None = N
             from toolorch.rl import shipped
             from toolorch.rl.checkpoint import CheckpointDir
 
-            await anyio.to_thread.run_sync(shipped.install, CheckpointDir(engine.settings.home / "policy"))
+            home = CheckpointDir(engine.settings.home / "policy")
+            await anyio.to_thread.run_sync(lambda: shipped.install(home, registry=engine.registry))
         relay = LogRelay()
         logging.getLogger("toolorch").addHandler(relay)
         try:

@@ -71,3 +71,43 @@ def test_bad_configuration_is_one_line_not_a_traceback(tmp_path: Path) -> None:
                                timeout=60, cwd=ROOT, stdin=subprocess.DEVNULL)
             assert p.returncode == 2, (argv, p.stderr)
             assert message in p.stderr and "Traceback" not in p.stderr, (argv, p.stderr)
+
+
+def test_progress_off_a_terminal_prints_lines_and_a_heartbeat(capsys: object) -> None:
+    """The hang of issue 14 (point 2) looked like one because nothing reached a piped stderr:
+    the rich bar draws only on a terminal. Off one, each new message is a line, and silence longer
+    than the heartbeat says what is still running."""
+    import anyio
+
+    from toolorch.cli import _Progress
+
+    bar = _Progress("orchestrate", heartbeat_s=0.05)
+
+    async def work() -> str:
+        await bar(0, 2, "step 1/2 slow started")
+        await bar(0.5, 2, "step 1/2 slow started")     # same message: no second line
+        await anyio.sleep(0.3)                          # silence: heartbeats
+        await bar(1, 2, "step 1/2 slow ok")
+        return "done"
+
+    assert anyio.run(bar.run, work) == "done"
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    lines = err.splitlines()
+    assert lines[0].endswith("orchestrate …")
+    assert sum("step 1/2 slow started (0/2)" in ln for ln in lines) == 1
+    assert any("still running: step 1/2 slow started" in ln for ln in lines)
+    assert lines[-1].endswith("step 1/2 slow ok (1/2)")
+
+
+def test_progress_reraises_the_work_s_own_error() -> None:
+    import anyio
+    import pytest
+
+    from toolorch.cli import _Progress
+    from toolorch.errors import PlanningError
+
+    async def work() -> None:
+        raise PlanningError("nothing can produce 'x'")
+
+    with pytest.raises(PlanningError, match="nothing can produce"):
+        anyio.run(_Progress("t").run, work)

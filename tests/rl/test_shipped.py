@@ -72,3 +72,14 @@ def test_a_corrupt_shipped_file_is_not_installed(tmp_path: Path) -> None:
 def test_source_in_words(metrics: dict[str, object], words: str) -> None:
     assert shipped.source_of({"version": 3, "metrics": metrics}).startswith(words)
     assert shipped.source_of({}) == "none"
+
+
+def test_not_installed_for_another_registry(tmp_path: Path) -> None:
+    support = Path(__file__).resolve().parents[1] / "support" / "registry"
+    other = Registry.load(support)
+    meta = shipped.info()
+    assert meta is not None and not shipped.fits(other, meta)
+    target = CheckpointDir(tmp_path / "policy")
+    assert not shipped.install(target, registry=other) and target.versions() == []
+    status = policy_status(Settings(home=tmp_path / "home", registry_dir=support))
+    assert status["version"] == 0 and status["source"] == "none"

@@ -26,7 +26,7 @@ def project(tmp_path: Path) -> Path:
 async def test_each_tool_then_orchestrate(tmp_path: Path, project: Path) -> None:
     home = tmp_path / "home"
     env = server_env(home, registry=ROOT / "registry", TOOLORCH_POLICY_ENABLED="1", TOOLORCH_TRAIN_EVERY="4",
-                     TOOLORCH_TRAIN_STEPS="2")
+                     TOOLORCH_TRAIN_STEPS="2", TOOLORCH_INTENT_MODEL="minilm")
     async with stdio_session(env) as s:
         names = {t.name for t in (await s.list_tools()).tools}
         assert len(names) == 10
@@ -72,17 +72,28 @@ async def test_each_tool_then_orchestrate(tmp_path: Path, project: Path) -> None
         outside = await s.call_tool("scip_index_code", {"project_path": "/etc", "language": "python"})
         assert outside.is_error and "outside the allowed roots" in outside.content[0].text  # type: ignore[union-attr]
 
-        # the whole pipeline, planned from the dataflow
-        full = await call("orchestrate", {"goal": "index and explore the shapes project", "strategy": "adaptive",
-                                          "inputs": {"project_path": str(project), "language": "python"}})
+        # the whole pipeline, planned from the dataflow; the compact result stays under 2,000
+        # tokens (chars / 4) and links to the whole one
+        full = await call("orchestrate", {"goal": "index and explore the shapes project", "deliverable": "all",
+                                          "inputs": {"project_path": str(project), "language": "python",
+                                                     "search_text": "distance on a globe"}})
         assert full["success"], full
         assert {st["tool"] for st in full["steps"]} == names - {"orchestrate"}
+        assert len(json.dumps(full)) / 4 <= 2000, len(json.dumps(full))
+        whole = json.loads((await s.read_resource(full["full"])).contents[0].text)  # type: ignore[union-attr]
+        assert len(whole["steps"]) == 9 and "lineage_graph" in whole["outputs"]
+
+        # a goal alone runs only what it asks for (MiniLM + lexical reading of the goal)
+        read = await call("orchestrate", {"goal": "index and search", "inputs": {
+            "project_path": str(project), "language": "python", "search_text": "area of a circle"}})
+        assert [st["tool"] for st in read["steps"]] == ["scip_index_code", "qdrant_search_similar"], read
+        assert read["inferred"]["scorer"] == "minilm+lexical" and read["inferred"]["confidence"] >= 0.5
 
         # the policy picks the steps; each is logged with its propensity
         rl = await call("orchestrate", {"goal": "turn the project into an n8n workflow", "strategy": "rl_optimized",
                                         "inputs": {"project_path": str(project), "language": "python"},
-                                        "deliverable": "workflow_path", "max_steps": 6})
-        assert rl["planner"] == "policy" and rl["policy_version"] is not None
+                                        "deliverable": "workflow_path", "max_steps": 6, "detail": "full"})
+        assert rl["planner"] == "policy" and rl["policy_version"] >= 43   # the shipped warm start, then online
         assert all(0.0 < st["probability"] <= 1.0 for st in rl["steps"])
         if rl["steps"]:  # an untrained policy may also STOP at once; that is logged too
             assert rl["steps"][0]["tool"] == "scip_index_code"  # the only feasible first tool

@@ -147,8 +147,19 @@ class Orchestrator:
                 workflow_id=run.workflow_id, strategy=run.req.strategy.value,
             )
             run.done_steps += 1
-            status = "ok" if result.success else f"failed ({result.error_kind})"
+            status = f"ok{_brief(result.output)}" if result.success else f"failed ({result.error_kind})"
             await progress(run.done_steps, total, f"{label} {status}")
             return StepResult(step.index, step.tool, args, result=result, probability=step.probability)
 
         return execute
+
+
+def _brief(output: dict[str, object] | None) -> str:
+    """What a finished step's progress line adds: the search's dense coverage, else the first
+    two counts of its output ("ok (documents 5, symbols 34)")."""
+    if not output:
+        return ""
+    if isinstance(output.get("coverage"), str):
+        return f" ({output['coverage']})"
+    counts = [(k, v) for k, v in output.items() if isinstance(v, int) and not isinstance(v, bool)][:2]
+    return f" ({', '.join(f'{k} {v}' for k, v in counts)})" if counts else ""

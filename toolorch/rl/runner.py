@@ -129,7 +129,7 @@ class PolicyRunner:
                 from toolorch.rl import shipped
 
                 if self.settings.policy_warm_start:   # a fresh data dir starts from the shipped warm start
-                    shipped.install(self.checkpoints)
+                    shipped.install(self.checkpoints, registry=self.registry)
                 self.shared = shared_checkpoints(self.settings, trainer_config.keep_checkpoints)
                 if self.shared is not None:
                     self.shared.pull_into(self.checkpoints)
@@ -259,6 +259,7 @@ class PolicyRunner:
 
 def policy_status(settings: Settings) -> dict[str, Any]:
     """`toolorch status`: the newest checkpoint and its round's metrics, without importing torch."""
+    from toolorch.registry import Registry
     from toolorch.rl import shipped
 
     checkpoints = CheckpointDir(settings.home / "policy")
@@ -274,6 +275,8 @@ def policy_status(settings: Settings) -> dict[str, Any]:
         "metrics": {k: v for k, v in info.get("metrics", {}).items() if k != "shipped"},
     }
     ship = shipped.info() if settings.policy_warm_start else None
+    if ship is not None and not shipped.fits(Registry.for_settings(settings), ship):
+        ship = None
     if not info and ship is not None:
         out["version"] = ship["version"]
         out["source"] = (f"shipped with the package (v{ship['version']}, `{ship['command']}`); installed into "

@@ -19,9 +19,12 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolorch.rl.checkpoint import CheckpointDir
+
+if TYPE_CHECKING:
+    from toolorch.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +41,24 @@ def info(directory: Path = WARM_DIR) -> dict[str, Any] | None:
     return data
 
 
-def install(checkpoints: CheckpointDir, directory: Path = WARM_DIR) -> bool:
+def fits(registry: Registry | None, meta: dict[str, Any]) -> bool:
+    """Whether the shipped policy was trained for this registry's tools and artifacts (no torch)."""
+    if registry is None or "vocab" not in meta:
+        return True
+    from toolorch.rl.state import Vocabulary
+
+    return bool(Vocabulary.from_registry(registry).to_dict() == meta["vocab"])
+
+
+def install(checkpoints: CheckpointDir, directory: Path = WARM_DIR, registry: Registry | None = None) -> bool:
     """Put the shipped checkpoint into an empty checkpoint dir; False when the dir already has a
-    version (its own training wins) or nothing ships. The version keeps its shipped number."""
+    version (its own training wins), nothing ships, or it was trained for other tools than
+    `registry`'s. The version keeps its shipped number."""
     meta = info(directory)
     if meta is None or checkpoints.newest() > 0:
+        return False
+    if not fits(registry, meta):
+        log.info("the shipped policy was trained for other tools than this registry's; starting untrained")
         return False
     data = (directory / "policy.pt").read_bytes()
     if hashlib.sha256(data).hexdigest() != meta["sha256"]:
@@ -73,13 +89,12 @@ def regenerate(episodes: int = 300, seed: int = 0, directory: Path = WARM_DIR) -
     """Train in simulation in a scratch data dir and write policy.pt + policy.json."""
     from toolorch.bench.learn.warmstart import pretrain
     from toolorch.config import Settings
-
     with tempfile.TemporaryDirectory(prefix="toolorch-ship-") as tmp:
         out = pretrain(Settings(home=Path(tmp), policy_warm_start=False), episodes=episodes, seed=seed)
         checkpoints = CheckpointDir(Path(tmp) / "policy")
         latest = checkpoints.latest_info()
         version = int(latest["version"])
-        data = _policy_only(checkpoints.read_bytes(version))
+        data, vocab = _policy_only(checkpoints.read_bytes(version))
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "policy.pt").write_bytes(data)
     meta = {
@@ -89,14 +104,15 @@ def regenerate(episodes: int = 300, seed: int = 0, directory: Path = WARM_DIR) -
         "success_rate_last_50": out["success_rate_last_50"],
         "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
         "metrics": {k: v for k, v in (latest.get("metrics") or {}).items() if isinstance(v, (int, float, str))},
+        "vocab": vocab,
     }
     (directory / "policy.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     return meta
 
 
-def _policy_only(data: bytes) -> bytes:
+def _policy_only(data: bytes) -> tuple[bytes, Any]:
     """The checkpoint without what a fresh start does not need (the optimizer's moments and the
-    reference copy: 2/3 of its size)."""
+    reference copy: 2/3 of its size), and the vocabulary it was trained with."""
     import io
 
     import torch
@@ -105,7 +121,7 @@ def _policy_only(data: bytes) -> bytes:
     slim = {k: v for k, v in payload.items() if k not in ("optimizer", "reference")}
     buf = io.BytesIO()
     torch.save(slim, buf)
-    return buf.getvalue()
+    return buf.getvalue(), payload.get("vocab")
 
 
 def copy_to(target: Path, directory: Path = WARM_DIR) -> None:
