@@ -83,8 +83,8 @@ class App:
         found = self.recommender.cached(policy, state)
         if found is None:
             found = await anyio.to_thread.run_sync(self.recommender.suggest, policy, state)
-        self.recommender.offered(session_id, [s["tool"] for s in found])
-        return {"toolorch/suggestions": found}
+        self.recommender.offered(session_id, [s["tool"] for s in found["toolorch/suggestions"]])
+        return found
 
     async def roots_of(self, ctx: ServerRequestContext[App]) -> list[Path]:
         """The client's MCP roots (file:// URIs), asked once per session when it offers them."""

@@ -20,6 +20,29 @@ from toolorch.config import PROJECT_ROOT
 SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "sample_project" / "python"
 
 
+def _brief(outputs: dict[str, Any] | None) -> str:
+    """A step's key outputs in a few words: paths by file name, lists by count."""
+    parts = []
+    for k, v in (outputs or {}).items():
+        if isinstance(v, dict) and "count" in v:
+            v = f"{v['count']} items"
+        elif isinstance(v, str) and "/" in v:
+            v = Path(v).name or v
+        parts.append(f"{k}={v}")
+    return _short(", ".join(parts), 70)
+
+
+def _names(items: list[Any], key: str, n: int = 6) -> str:
+    """The `key` of the first items (facts, rows, hits) joined: what a person wants to see."""
+    out = []
+    for it in items[:n]:
+        node = it
+        for part in key.split("."):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        out.append(str(node) if node != {} else "?")
+    return ", ".join(out) + (" …" if len(items) > n else "")
+
+
 def _short(value: Any, width: int = 90) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -62,9 +85,9 @@ async def _session(project: Path, home: Path) -> int:
         wf = r.structured_content or {}
         table = Table("step", "tool", "ok", "ms", "cached", "key outputs")
         for st in wf["steps"]:
-            out = st.get("outputs") or st.get("error") or st.get("skipped")
+            out = _brief(st.get("outputs")) or _short(st.get("error") or st.get("skipped") or "")
             table.add_row(str(st["step"]), st["tool"], "✔" if st["ok"] else "✘",
-                          f"{st.get('time_s', 0) * 1e3:.0f}", str(st.get("cached", "")), _short(out))
+                          f"{st.get('time_s', 0) * 1e3:.0f}", str(st.get("cached", "")), out)
         console.print(table)
         totals = wf["totals"]
         console.print(f"workflow {wf['workflow_id']}: success={wf['success']}, {totals['succeeded']}/{totals['steps']} "
@@ -72,6 +95,7 @@ async def _session(project: Path, home: Path) -> int:
         console.print(f"compact result: {len(json.dumps(wf)):,} characters (≈ {len(json.dumps(wf)) // 4:,} tokens); "
                       f"whole: {wf['full']}")
         full = json.loads((await s.read_resource(wf["full"])).contents[0].text)  # type: ignore[union-attr]
+        console.print(f"the whole result, read from that resource: {len(json.dumps(full)):,} characters")
         outputs = full["outputs"]
 
         console.rule("[bold]1b. a goal without a deliverable: orchestrate reads it")
@@ -85,13 +109,17 @@ async def _session(project: Path, home: Path) -> int:
 
         console.rule("[bold]2. query the index four ways (direct calls)")
         project_name = outputs.get("project_name", "python")
-        for tool, args in [
-            ("glean_query_code", {"project_name": project_name, "query": 'code.Symbol { kind = "function" }', "limit": 5}),
-            ("memgraph_query_graph", {"cypher_query": f'MATCH (p:Project {{name: "{project_name}"}})-[:HAS_SYMBOL]->(s:Symbol) RETURN s.name LIMIT 5'}),
-            ("qdrant_search_similar", {"text": "distance along the surface of a sphere", "limit": 3}),
+        for tool, args, items, key in [
+            ("glean_query_code", {"project_name": project_name, "query": 'code.Symbol { kind = "function" }', "limit": 8},
+             "facts", "key.name"),
+            ("memgraph_query_graph", {"cypher_query": "MATCH (c:Symbol)-[:CALLS]->(s:Symbol) WHERE s.project = $p "
+                                      "RETURN c.name AS caller, s.name AS callee LIMIT 6", "parameters": {"p": project_name}},
+             "rows", "caller"),
+            ("qdrant_search_similar", {"text": "distance along the surface of a sphere", "limit": 3}, "hits", "payload.name"),
         ]:
             res = await s.call_tool(tool, args)
-            body = res.content[0].text if res.is_error else _short(res.structured_content, 300)  # type: ignore[union-attr]
+            got: dict[str, Any] = res.structured_content or {}
+            body = res.content[0].text if res.is_error else f"{got.get('count', '?')}: {_names(got.get(items, []), key)}"  # type: ignore[union-attr]
             console.print(f"[bold]{tool}[/bold] → {body}")
 
         console.rule("[bold]3. rl_optimized: the KTO policy picks the tools step by step")
@@ -116,7 +144,8 @@ async def _session(project: Path, home: Path) -> int:
         workflow_path = outputs.get("workflow_path") or (made if isinstance(made, str) else None)
         if workflow_path:
             data = json.loads(Path(workflow_path).read_text())
-            console.print(f"{workflow_path}: {len(data['nodes'])} nodes: " + ", ".join(n["name"] for n in data["nodes"]))
+            names = [n["name"] for n in data["nodes"]]
+            console.print(f"{Path(workflow_path).name}: {len(names)} nodes: {', '.join(names[:4])}, … {names[-1]}")
             lin = await s.call_tool("marquez_get_lineage", {"dataset_name": workflow_path})
             if lin.is_error:
                 console.print(f"[red]{lin.content[0].text}")  # type: ignore[union-attr]
@@ -124,6 +153,10 @@ async def _session(project: Path, home: Path) -> int:
                 for node in (lin.structured_content or {}).get("graph", []):
                     ins = [e["origin"] for e in node.get("inEdges", [])]
                     console.print(f"  {node['id']}  ← {', '.join(ins) or '(source)'}")
+                tips = (lin.meta or {}).get("toolorch/suggestions") or []
+                if tips:
+                    console.print("the policy suggests next (the result's _meta): " + "; ".join(
+                        f"{t['tool']} ({t['probability']:.0%}: {t['why']})" for t in tips))
         metrics = json.loads((await s.read_resource("toolorch://metrics")).contents[0].text)  # type: ignore[union-attr]
         console.rule("[bold]metrics of this session")
         m = metrics.get("metrics", {})

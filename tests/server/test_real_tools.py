@@ -37,9 +37,24 @@ async def test_each_tool_then_orchestrate(tmp_path: Path, project: Path) -> None
             assert r.structured_content is not None
             return r.structured_content
 
-        idx = await call("scip_index_code", {"project_path": str(project), "language": "python"})
+        # an rl_optimized run loads the policy (the shipped warm start) and indexes the project
+        first = await call("orchestrate", {"goal": "index the project", "strategy": "rl_optimized", "max_steps": 1,
+                                           "inputs": {"project_path": str(project), "language": "python"},
+                                           "deliverable": "scip_index_path"})
+        assert first["planner"] == "policy" and first["policy_version"] >= 43
+
+        r = await s.call_tool("scip_index_code", {"project_path": str(project), "language": "python"})
+        assert not r.is_error and r.structured_content is not None
+        idx = r.structured_content
         assert idx["counts"]["symbols"] > 10 and Path(idx["scip_index_path"]).exists()
         pname = idx["project_name"]
+        # the policy is loaded: the direct call's _meta carries its next tools for this session
+        assert r.meta is not None, "no suggestions in _meta"
+        suggestions = r.meta["toolorch/suggestions"]
+        assert 1 <= len(suggestions) <= 3 and 0 <= r.meta["toolorch/stop_probability"] <= 1
+        assert all(set(x) == {"tool", "probability", "why"} and 0 < x["probability"] <= 1 for x in suggestions)
+        assert [x["probability"] for x in suggestions] == sorted((x["probability"] for x in suggestions), reverse=True)
+        assert all("(policy v" in x["why"] and x["tool"] in names for x in suggestions)
 
         facts = await call("glean_query_code", {"project_name": pname, "query": 'code.Symbol { name = "haversine" }'})
         assert facts["count"] >= 1 and facts["facts"][0]["key"]["file"].endswith("geometry.py")
@@ -100,6 +115,11 @@ async def test_each_tool_then_orchestrate(tmp_path: Path, project: Path) -> None
         rl_id = rl["workflow_id"]
         policy = json.loads((await s.read_resource("toolorch://policy")).contents[0].text)  # type: ignore[union-attr]
         assert policy["loaded"] is True
+
+    with sqlite3.connect(home / "suggestions.sqlite") as db:
+        followed = db.execute("select offered, taken, followed from followed order by ts").fetchall()
+    offered, taken, took = followed[0]       # the call after the first suggestion: glean_query_code
+    assert taken == "glean_query_code" and took == int(taken in json.loads(offered))
 
     with sqlite3.connect(home / "experiences.sqlite") as db:
         rows = db.execute("select data from experiences").fetchall()

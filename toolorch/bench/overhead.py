@@ -23,7 +23,10 @@ async def _measure(calls: int, warmup: int, policy: bool = False) -> dict[str, A
 
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "TOOLORCH_HOME": home, "TOOLORCH_REGISTRY_DIR": str(BENCH_REGISTRY),
-               "TOOLORCH_LOG_LEVEL": "WARNING", "TOOLORCH_POLICY_ENABLED": "1" if policy else "0"}
+               "TOOLORCH_LOG_LEVEL": "WARNING", "TOOLORCH_POLICY_ENABLED": "1" if policy else "0",
+               # --policy measures the suggestions, not the online trainer's rounds (CPU it takes
+               # from the same process every TOOLORCH_TRAIN_EVERY experiences)
+               "TOOLORCH_TRAIN_EVERY": "1000000"}
         ours = StdioServerParameters(command=sys.executable, args=["-m", "server"], env=env)
         bare = StdioServerParameters(command=sys.executable, args=["-m", "toolorch.bench.bare_server"], env=env)
         async with stdio_client(ours) as (r1, w1), stdio_client(bare) as (r2, w2):

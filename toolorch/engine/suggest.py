@@ -27,24 +27,27 @@ _CACHE = 2048
 class Recommender:
     def __init__(self, registry: Registry, top: int = TOP) -> None:
         self.registry, self.top = registry, top
-        self._cache: OrderedDict[tuple[int, State], list[dict[str, Any]]] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, State], dict[str, Any]] = OrderedDict()
         self._offered: dict[str, list[str]] = {}   # session → what it was last offered
 
-    def cached(self, policy: PolicyRunner, state: State) -> list[dict[str, Any]] | None:
+    def cached(self, policy: PolicyRunner, state: State) -> dict[str, Any] | None:
         hit = self._cache.get((policy.version, state))
         if hit is not None:
             self._cache.move_to_end((policy.version, state))
         return hit
 
-    def suggest(self, policy: PolicyRunner, state: State) -> list[dict[str, Any]]:
-        """The policy's top tools for `state` (blocking: call from a worker thread)."""
+    def suggest(self, policy: PolicyRunner, state: State) -> dict[str, Any]:
+        """The `_meta` for `state`: the policy's top tools (masked ones — infeasible, or with nothing
+        left to make — never appear, so the list may be empty) and how likely it would STOP
+        instead. Blocking: call from a worker thread."""
         hit = self.cached(policy, state)
         if hit is not None:
             return hit
         choice = policy.choose(state, explore=False)
         ranked = sorted(((a, p) for a, p in choice.probs.items() if a != STOP and p > 0), key=lambda ap: -ap[1])
-        out = [{"tool": a, "probability": round(p, 3), "why": self._why(a, state, choice.version)}
-               for a, p in ranked[: self.top]]
+        out = {"toolorch/suggestions": [{"tool": a, "probability": round(p, 3), "why": self._why(a, state, choice.version)}
+                                        for a, p in ranked[: self.top]],
+               "toolorch/stop_probability": round(choice.probs.get(STOP, 0.0), 3)}
         self._cache[(choice.version, state)] = out
         while len(self._cache) > _CACHE:
             self._cache.popitem(last=False)
