@@ -220,10 +220,12 @@ def cmd_bench(ns: argparse.Namespace) -> int:
 
 def cmd_train(ns: argparse.Namespace) -> int:
     if ns.simulate and ns.ship:
-        from toolorch.rl.shipped import WARM_DIR, regenerate
+        from toolorch.bench.learn.warmstart import ship
+        from toolorch.rl.shipped import WARM_DIR
 
         print(f"training the shipped warm-start policy in simulation ({ns.simulate} episodes) → {WARM_DIR}", file=sys.stderr)
-        _print_json(regenerate(episodes=ns.simulate, seed=ns.seed))
+        meta = ship(episodes=ns.simulate, seed=ns.seed)
+        _print_json({k: v for k, v in meta.items() if k != "vocab"})
         return 0
     if ns.simulate:
         from toolorch.bench.learn.warmstart import pretrain

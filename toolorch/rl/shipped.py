@@ -5,9 +5,9 @@ new server (a desktop client's first, a fresh data dir) never starts at version 
     toolorch/rl/warm/policy.json   how it was made: command, episodes, seed, suite, success, sha256
 
 `install(checkpoints)` copies it into a data dir that has no checkpoint yet (a file copy, no
-torch); online learning continues from it there. `regenerate()` (`toolorch train --simulate N
---ship`) trains it again in a scratch data dir and writes both files: deterministic for a given
-seed, so the same code yields the same bytes. Run it whenever the policy's architecture, state
+torch); online learning continues from it there. `toolorch train --simulate N --ship`
+(bench/learn/warmstart.ship) trains it again in a scratch data dir and writes both files through
+`write`: deterministic for a given seed, so the same code yields the same bytes. Run it whenever the policy's architecture, state
 encoding or the registry's tools change (tests/rl/test_shipped.py fails until then).
 """
 
@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,27 +84,13 @@ def source_of(latest: dict[str, Any]) -> str:
     return "trained in this data dir (online from real experiences, or toolorch train)"
 
 
-def regenerate(episodes: int = 300, seed: int = 0, directory: Path = WARM_DIR) -> dict[str, Any]:
-    """Train in simulation in a scratch data dir and write policy.pt + policy.json."""
-    from toolorch.bench.learn.warmstart import pretrain
-    from toolorch.config import Settings
-    with tempfile.TemporaryDirectory(prefix="toolorch-ship-") as tmp:
-        out = pretrain(Settings(home=Path(tmp), policy_warm_start=False), episodes=episodes, seed=seed)
-        checkpoints = CheckpointDir(Path(tmp) / "policy")
-        latest = checkpoints.latest_info()
-        version = int(latest["version"])
-        data, vocab = _policy_only(checkpoints.read_bytes(version))
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "policy.pt").write_bytes(data)
-    meta = {
-        "version": version,
-        "command": f"toolorch train --simulate {episodes} --seed {seed} --ship",
-        "episodes": episodes, "seed": seed, "suite": "toolorch/bench/learn/suites/default.jsonl (train split)",
-        "success_rate_last_50": out["success_rate_last_50"],
-        "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-        "metrics": {k: v for k, v in (latest.get("metrics") or {}).items() if isinstance(v, (int, float, str))},
-        "vocab": vocab,
-    }
+def write(checkpoint: bytes, facts: dict[str, Any], directory: Path = WARM_DIR) -> dict[str, Any]:
+    """Ship `checkpoint` (a CheckpointDir version file): slimmed, with its metadata (`facts`:
+    command, episodes, seed, ... and the round's metrics)."""
+    data, vocab = _policy_only(checkpoint)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "policy.pt").write_bytes(data)
+    meta = {**facts, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "vocab": vocab}
     (directory / "policy.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     return meta
 

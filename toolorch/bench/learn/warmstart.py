@@ -38,3 +38,26 @@ def pretrain(settings: Settings, episodes: int = 300, seed: int = 0, suite: Path
         }
     finally:
         agent.close()
+
+
+def ship(episodes: int = 300, seed: int = 0) -> dict[str, Any]:
+    """`toolorch train --simulate N --ship`: train from scratch in a scratch data dir and write the
+    result as the package's shipped warm start (toolorch/rl/warm/, see rl/shipped.py)."""
+    import tempfile
+
+    from toolorch.rl import shipped
+    from toolorch.rl.checkpoint import CheckpointDir
+
+    with tempfile.TemporaryDirectory(prefix="toolorch-ship-") as tmp:
+        out = pretrain(Settings(home=Path(tmp), policy_warm_start=False), episodes=episodes, seed=seed)
+        checkpoints = CheckpointDir(Path(tmp) / "policy")
+        latest = checkpoints.latest_info()
+        version = int(latest["version"])
+        facts = {
+            "version": version,
+            "command": f"toolorch train --simulate {episodes} --seed {seed} --ship",
+            "episodes": episodes, "seed": seed, "suite": "toolorch/bench/learn/suites/default.jsonl (train split)",
+            "success_rate_last_50": out["success_rate_last_50"],
+            "metrics": {k: v for k, v in (latest.get("metrics") or {}).items() if isinstance(v, (int, float, str))},
+        }
+        return shipped.write(checkpoints.read_bytes(version), facts)
