@@ -153,10 +153,14 @@ async def _session(project: Path, home: Path) -> int:
                 for node in (lin.structured_content or {}).get("graph", []):
                     ins = [e["origin"] for e in node.get("inEdges", [])]
                     console.print(f"  {node['id']}  ← {', '.join(ins) or '(source)'}")
-                tips = (lin.meta or {}).get("toolorch/suggestions") or []
+                meta = lin.meta or {}
+                tips = meta.get("toolorch/suggestions") or []
                 if tips:
                     console.print("the policy suggests next (the result's _meta): " + "; ".join(
                         f"{t['tool']} ({t['probability']:.0%}: {t['why']})" for t in tips))
+                elif "toolorch/stop_probability" in meta:
+                    console.print("the policy suggests nothing more for this session's direct calls "
+                                  f"(STOP {meta['toolorch/stop_probability']:.0%}; the result's _meta)")
         metrics = json.loads((await s.read_resource("toolorch://metrics")).contents[0].text)  # type: ignore[union-attr]
         console.rule("[bold]metrics of this session")
         m = metrics.get("metrics", {})
