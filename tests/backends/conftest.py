@@ -74,7 +74,7 @@ def indexed_sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Indexed
 
     async def index_all() -> None:
         for lang in LANGUAGES:
-            args = {"project_path": str(FIXTURES / lang), "language": lang}
+            args = {"project_path": str(FIXTURES / lang), "language": lang, "project_name": lang}
             sample.results[lang] = await index_code(args, sample.ctx("scip_index_code", f"seed-{lang}"))
 
     anyio.run(index_all)

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from toolorch.errors import BackendError, PathError
+from toolorch.errors import BackendError
 from toolorch.scip import kinds as K
 from toolorch.scip import symbols as S
 from toolorch.scip._pb import messages
+from toolorch.scip.limits import DEFAULT_MAX_INDEX_BYTES
 from toolorch.scip.model import (
     KIND_NAMES,
     Document,
@@ -28,21 +29,47 @@ from toolorch.scip.model import (
     SymbolInfo,
 )
 from toolorch.scip.pyranges import python_definition_ranges
+from toolorch.scip.stream import DOCUMENT, METADATA, iter_messages
 
 log = logging.getLogger(__name__)
 
 
-def read_index(path: Path | str, *, fill_ranges: bool = True) -> ScipIndex:
-    """Decode the SCIP index at `path`. Raises PathError when it is missing and BackendError when
-    it is not a SCIP index. With `fill_ranges`, Python definitions get enclosing ranges computed
-    from the sources under the index's project root (when they are there)."""
-    path = Path(path)
-    if not path.is_file():
-        raise PathError(f"SCIP index {str(path)!r} does not exist or is not a file; "
-                        "run scip_index_code first")
-    data = path.read_bytes()
-    raw = decode_index(data, str(path))
-    return from_proto(raw, fill_ranges=fill_ranges)
+def read_index(path: Path | str, *, fill_ranges: bool = True,
+               max_bytes: int = DEFAULT_MAX_INDEX_BYTES, project_root: str = "") -> ScipIndex:
+    """Decode the SCIP index at `path`, one record at a time (see stream.py). Raises PathError
+    when it is missing, ValidationError when it is larger than `max_bytes`
+    (TOOLORCH_MAX_INDEX_BYTES) and BackendError when it is not a SCIP index. With `fill_ranges`,
+    Python definitions get enclosing ranges computed from the sources under the project root
+    (`project_root`, a file:// URI, overrides the one in the metadata)."""
+    index = ScipIndex()
+    seen_metadata = False
+    for field, msg in iter_messages(path, max_bytes):
+        if field == METADATA:
+            seen_metadata = True
+            index.project_root = msg.project_root or index.project_root
+            index.tool_name = msg.tool_info.name or index.tool_name
+            index.tool_version = msg.tool_info.version or index.tool_version
+        elif field == DOCUMENT:
+            _check_document(msg, str(path))
+            index.documents.append(_document(msg))
+        else:
+            index.external_symbols.append(_symbol_info(msg))
+    if not seen_metadata and not index.documents:
+        raise BackendError(f"not a SCIP index: {path} has neither metadata nor documents")
+    if project_root:
+        index.project_root = project_root
+    _fix_enclosing_symbols(index)
+    if fill_ranges:
+        _fill_python_ranges(index)
+    return index
+
+
+def _check_document(doc: Any, where: str) -> None:
+    bad = not doc.relative_path or doc.relative_path.startswith("/") or any(
+        len(o.range) not in (3, 4) for o in doc.occurrences)
+    if bad:
+        raise BackendError(f"not a SCIP index: {where} has a malformed document "
+                           f"{doc.relative_path!r} (empty/absolute path or bad ranges)")
 
 
 def decode_index(data: bytes, where: str = "<bytes>") -> Any:
@@ -115,21 +142,25 @@ def from_proto(raw: Any, *, fill_ranges: bool = True) -> ScipIndex:
                       tool_name=raw.metadata.tool_info.name,
                       tool_version=raw.metadata.tool_info.version)
     for rdoc in raw.documents:
-        doc = Document(relative_path=rdoc.relative_path,
-                       language=(rdoc.language or K.language_of(rdoc.relative_path)).lower(),
-                       text=rdoc.text)
-        doc.symbols = [_symbol_info(s) for s in rdoc.symbols]
-        for o in rdoc.occurrences:
-            rng = _range(o.range)
-            if rng is None:
-                continue
-            doc.occurrences.append(Occurrence(o.symbol, rng, o.symbol_roles, _range(o.enclosing_range)))
-        index.documents.append(doc)
+        index.documents.append(_document(rdoc))
     index.external_symbols = [_symbol_info(s) for s in raw.external_symbols]
     _fix_enclosing_symbols(index)
     if fill_ranges:
         _fill_python_ranges(index)
     return index
+
+
+def _document(rdoc: Any) -> Document:
+    doc = Document(relative_path=rdoc.relative_path,
+                   language=(rdoc.language or K.language_of(rdoc.relative_path)).lower(),
+                   text=rdoc.text)
+    doc.symbols = [_symbol_info(s) for s in rdoc.symbols]
+    for o in rdoc.occurrences:
+        rng = _range(o.range)
+        if rng is None:
+            continue
+        doc.occurrences.append(Occurrence(o.symbol, rng, o.symbol_roles, _range(o.enclosing_range)))
+    return doc
 
 
 def _fix_enclosing_symbols(index: ScipIndex) -> None:
