@@ -20,6 +20,8 @@ from toolorch.scip import symbols as S
 from toolorch.scip._pb import messages
 from toolorch.scip.limits import DEFAULT_MAX_INDEX_BYTES
 from toolorch.scip.model import (
+    DEFINITION,
+    FORWARD_DEFINITION,
     KIND_NAMES,
     Document,
     Occurrence,
@@ -28,7 +30,7 @@ from toolorch.scip.model import (
     ScipIndex,
     SymbolInfo,
 )
-from toolorch.scip.pyranges import python_definition_ranges
+from toolorch.scip.pyranges import python_definition_ranges, python_overloads
 from toolorch.scip.stream import DOCUMENT, METADATA, iter_messages
 
 log = logging.getLogger(__name__)
@@ -178,13 +180,17 @@ def _fix_enclosing_symbols(index: ScipIndex) -> None:
 
 
 def _fill_python_ranges(index: ScipIndex) -> None:
+    """Enclosing ranges of Python definitions (from `ast`), and `@overload` groups defined at
+    their implementation (see _fix_overloads)."""
     root = project_root_path(index)
     for doc in index.documents:
         if doc.language != "python":
             continue
         defs = [o for o in doc.occurrences if o.is_definition and o.enclosing_range is None
                 and not S.is_local(o.symbol)]
-        if not defs:
+        overloaded = any(i.signature.startswith("@overload") or "@typing.overload" in i.signature
+                         for i in doc.symbols)
+        if not defs and not overloaded:
             continue
         text = doc.text
         if not text and root is not None:
@@ -199,3 +205,27 @@ def _fill_python_ranges(index: ScipIndex) -> None:
             found = ranges.get((occ.range[0], occ.range[1]))
             if found is not None:
                 occ.enclosing_range = found
+        if overloaded:
+            _fix_overloads(doc, python_overloads(text), ranges)
+
+
+def _fix_overloads(doc: Document, groups: dict[tuple[int, int], tuple[int, int]],
+                   ranges: dict[tuple[int, int], Range]) -> None:
+    """scip-python defines an overloaded function at its first `@overload` stub and makes the
+    implementation a reference, so the body's calls had no caller and the docs were the stub's.
+    Make the implementation the definition (with its range), the stubs forward definitions,
+    and the implementation's SymbolInformation the first one."""
+    at = {(o.range[0], o.range[1]): o for o in doc.occurrences if not S.is_local(o.symbol)}
+    fixed: set[str] = set()
+    for stub_pos, impl_pos in groups.items():
+        stub, impl = at.get(stub_pos), at.get(impl_pos)
+        if stub is None or impl is None or stub.symbol != impl.symbol:
+            continue
+        stub.roles = (stub.roles & ~DEFINITION) | FORWARD_DEFINITION
+        impl.roles |= DEFINITION
+        impl.enclosing_range = ranges.get(impl_pos, impl.enclosing_range)
+        fixed.add(impl.symbol)
+    if fixed:
+        def stub_first(info: SymbolInfo) -> int:
+            return int(info.symbol in fixed and info.signature.lstrip().startswith("@"))
+        doc.symbols.sort(key=stub_first)
