@@ -68,3 +68,35 @@ async def test_overloaded_function_is_defined_at_its_implementation(tmp_path: Pa
         ctx))["rows"]
     assert [r["caller"] for r in calls] == ["conv", "top"]
     ctx.services.close()
+
+
+@pytest.mark.slow
+async def test_src_layout_resolves_to_the_project_not_the_installed_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The package is also "installed" (an older copy with its dist-info on PYTHONPATH, which
+    scip-python's environment probe and pyright both see)."""
+    area = 'def area(r: float) -> float:\n    """Area."""\n    return 3.14 * r * r\n'
+    site = write(tmp_path / "site", {
+        "srcpkg/__init__.py": area,
+        "srcpkg-0.9.dist-info/METADATA": "Metadata-Version: 2.1\nName: srcpkg\nVersion: 0.9\n",
+        "srcpkg-0.9.dist-info/RECORD": "srcpkg/__init__.py,,\nsrcpkg-0.9.dist-info/METADATA,,\n"})
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    project = write(tmp_path / "proj", {
+        "pyproject.toml": '[project]\nname = "srcpkg"\nversion = "1.0.0"\n',
+        "src/srcpkg/__init__.py": area,
+        "tests/test_area.py": "from srcpkg import area\n\n\ndef test_area() -> None:\n"
+                              "    assert area(1.0) > 3\n"})
+    ctx = make_ctx(tmp_path / "home", tmp_path / "proj")
+    result = await index_code({"project_path": str(project), "language": "python"}, ctx)
+    assert any("src layout" in n for n in result["notes"])
+    store = facts_of(ctx)
+    [defined] = [r for r in store.symbols("srcpkg") if r["name"] == "area" and r["path"]]
+    assert defined["symbol"] == "scip-python python srcpkg 1.0.0 srcpkg/area()."
+    assert defined["path"] == "src/srcpkg/__init__.py"
+    assert not [r for r in store.symbols("srcpkg") if r["name"] == "area" and not r["path"]]
+    conn = store.connect_readonly()
+    refs = conn.execute("SELECT path FROM occurrences WHERE project = 'srcpkg' AND symbol = ? "
+                        "AND is_definition = 0", (defined["symbol"],)).fetchall()
+    conn.close()
+    assert "tests/test_area.py" in {r[0] for r in refs}
+    ctx.services.close()

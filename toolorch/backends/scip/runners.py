@@ -26,7 +26,7 @@ import anyio
 from toolorch.backends.process import run_process
 from toolorch.backends.scip.project import python_manifest, sanitize_name
 from toolorch.backends.scip.screen import fatal_file
-from toolorch.backends.scip.staging import staged_root
+from toolorch.backends.scip.staging import src_layout, staged_root
 from toolorch.errors import NotAvailableError, SubprocessError, ValidationError
 from toolorch.scip.limits import DEFAULT_MAX_MANIFEST_BYTES
 from toolorch.scip.stream import count_documents
@@ -133,9 +133,10 @@ async def _python(root: Path, tmp: Path, node_bin: Path, stage: Path, excluded: 
     """scip-python, staged when files are excluded; a file named by its fatal error is
     excluded and the run retried (at most MAX_FATAL_RETRIES times)."""
     excluded = dict(excluded)
+    src = src_layout(root)
     for _attempt in range(MAX_FATAL_RETRIES + 1):
         run = python_run(root, tmp, node_bin)
-        if excluded:
+        if excluded or src:
             with staged_root(root, stage, excluded) as cwd:
                 done = await run_process(run.argv, cwd=cwd, timeout_s=timeout_s, what=run.name,
                                          check=False)
@@ -146,7 +147,9 @@ async def _python(root: Path, tmp: Path, node_bin: Path, stage: Path, excluded: 
         output = f"{done.stdout}\n{done.stderr}"
         if done.returncode == 0:
             check_output(tmp, run.name, output)
-            return IndexerOutcome(run.name, run.argv, excluded, staged=bool(excluded))
+            notes = ["src layout: `src` made an import root, so tests/ and examples/ resolve to "
+                     "the project's own modules"] if src else []
+            return IndexerOutcome(run.name, run.argv, excluded, notes, staged=bool(excluded or src))
         bad = fatal_file(output, cwd)
         if bad is None or bad in excluded:
             raise _failure(run.name, done.returncode, output)

@@ -47,11 +47,26 @@ def _pyright_table(root: Path, cap: int) -> dict[str, Any]:
     return {}
 
 
+def src_layout(root: Path, cap: int = DEFAULT_MAX_MANIFEST_BYTES) -> bool:
+    """A `src/` layout whose `src` is not already an import root in the project's config.
+    scip-python (pyright without auto search paths) then names the modules `src.pkg...` and
+    resolves `import pkg` in tests/ and examples/ to an installed copy of the package, if there
+    is one (symbols of another version, `file = null`), or to nothing."""
+    src = root / "src"
+    if not src.is_dir() or "src" in (_pyright_table(root, cap).get("extraPaths") or []):
+        return False
+    return any((child / "__init__.py").is_file() or child.suffix == ".py"
+               for child in src.iterdir())
+
+
 def pyright_config(root: Path, excluded: dict[str, str], cap: int = DEFAULT_MAX_MANIFEST_BYTES,
                    ) -> dict[str, Any]:
     """The config for the staging directory: the project's own, plus `excluded` paths (files,
-    and directories with everything under them)."""
+    and directories with everything under them), plus `src` as an import root in a src layout
+    (so the project's own modules win over an installed copy)."""
     config = _pyright_table(root, cap)
+    if src_layout(root, cap):
+        config["extraPaths"] = [*(config.get("extraPaths") or []), "src"]
     exclude = list(config.get("exclude") or DEFAULT_EXCLUDES)
     for rel in sorted(excluded):
         exclude += [rel, f"{rel}/**"]
