@@ -40,8 +40,9 @@ def python_manifest(root: Path, cap: int = DEFAULT_MAX_MANIFEST_BYTES) -> tuple[
     """(name, version) from pyproject.toml or setup.cfg; empty strings when absent."""
     name, version = "", ""
     data = _toml(root / "pyproject.toml", cap)
-    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
-    for table in (data.get("project"), (tool or {}).get("poetry")):  # type: ignore[union-attr]
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    for table in (data.get("project"), poetry):
         if not isinstance(table, dict):
             continue
         name = name or str(table.get("name") or "")
