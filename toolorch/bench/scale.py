@@ -51,22 +51,27 @@ def fetch(spec: str, cache: Path) -> Path:
     return target
 
 
-def by_hand(project: Path, node_bin: Path, out: Path) -> float:
-    """The indexer alone, with the argv scip_index_code uses, timed."""
+def by_hand(project: Path, node_bin: Path, out: Path) -> tuple[float, str]:
+    """The indexer alone, with the argv scip_index_code uses, timed; ("" or its failure)."""
     from toolorch.backends.scip.runners import indexer_run
 
     run = indexer_run("python", project, out, node_bin)
     t0 = time.perf_counter()
-    subprocess.run(run.argv, cwd=run.cwd, check=True, stdin=subprocess.DEVNULL,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    done = subprocess.run(run.argv, cwd=run.cwd, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, errors="replace")
+    elapsed = time.perf_counter() - t0
+    if done.returncode != 0:
+        lines = [ln for ln in (done.stdout + done.stderr).splitlines()
+                 if "Error" in ln or "error" in ln]
+        return elapsed, f"exit status {done.returncode}: " + " | ".join(lines[:3])[:400]
+    return elapsed, ""
 
 
 def measure(label: str, spec: str, cache: Path) -> dict[str, Any]:
     project = fetch(spec, cache)
     files, lines = count_lines(project, ".py")
     with tempfile.TemporaryDirectory(prefix="toolorch-bench-scale-") as tmp:
-        hand = by_hand(project, Settings().node_bin, Path(tmp) / "hand.scip")
+        hand, hand_failure = by_hand(project, Settings().node_bin, Path(tmp) / "hand.scip")
         dest = Path(tmp) / "worker.json"
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "toolorch.bench.scale_worker", str(project),
@@ -74,10 +79,11 @@ def measure(label: str, spec: str, cache: Path) -> dict[str, Any]:
                        stdin=subprocess.DEVNULL)
         wall = time.perf_counter() - t0
         worker = json.loads(dest.read_text())
-    tool = worker["tools_s"]["scip_index_code"]
+    tool = worker["tools_s"].get("scip_index_code", 0.0)
     return {"project": label, "sdist": spec, "files": files, "lines": lines,
-            "indexer_by_hand_s": round(hand, 2), "scip_index_code_s": tool,
-            "ratio": round(tool / hand, 3), "worker_wall_s": round(wall, 1), **worker}
+            "indexer_by_hand_s": round(hand, 2), "indexer_by_hand_failure": hand_failure,
+            "scip_index_code_s": tool, "ratio": round(tool / hand, 3) if tool and not hand_failure else None,
+            "worker_wall_s": round(wall, 1), **worker}
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -86,10 +92,15 @@ def table(rows: list[dict[str, Any]]) -> str:
             "dense | glean | graph create | cypher | re-index unchanged | peak RSS |")
     out = [head, "|" + "---|" * 11]
     for r in rows:
+        if r.get("error"):
+            out.append(f"| {r['sdist']} | {r['lines']:,} | {r['indexer_by_hand_s']} s | failed: "
+                       f"{r['error'][:120]} |" + " |" * 8 + f" {r['peak_rss_mb_max']:.0f} MB |")
+            continue
         t = r["tools_s"]
         out.append(
-            f"| {r['sdist']} | {r['lines']:,} | {r['indexer_by_hand_s']} s | "
-            f"{r['scip_index_code_s']} s ({r['ratio']}) | {r['first_search_s']} s | "
+            f"| {r['sdist']} | {r['lines']:,} | {r['indexer_by_hand_s']} s"
+            f"{' (failed)' if r['indexer_by_hand_failure'] else ''} | "
+            f"{r['scip_index_code_s']} s ({r['ratio'] or 'n/a'}) | {r['first_search_s']} s | "
             f"{r['full_dense_s']} s | {t['glean_query_code']} s | "
             f"{t['memgraph_create_graph_from_scip']} s | {t['memgraph_query_graph']} s | "
             f"{t['scip_index_code (unchanged)']} s | {r['peak_rss_mb_max']:.0f} MB |")
@@ -104,11 +115,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only these sizes (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    rows = [measure(label, spec, args.cache) for label, spec in PROJECTS
-            if not args.only or label in args.only]
-    result: dict[str, Any] = {"projects": rows, "goals": GOALS, "markdown": table(rows)}
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
+    rows: list[dict[str, Any]] = []
+    result: dict[str, Any] = {}
+    for label, spec in PROJECTS:
+        if args.only and label not in args.only:
+            continue
+        rows.append(measure(label, spec, args.cache))
+        result = {"projects": rows, "goals": GOALS, "markdown": table(rows)}
+        if args.json:                       # after each project: a long run keeps what it did
+            args.json.write_text(json.dumps(result, indent=1))
     for r in rows:
         report(f"bench scale: {r['sdist']}", {k: v for k, v in r.items()
                                               if not isinstance(v, (dict, list))})

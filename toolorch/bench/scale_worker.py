@@ -96,7 +96,11 @@ async def run(project: Path, home: Path) -> dict[str, Any]:
 
 def main() -> None:
     project, home, dest = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-    result = anyio.run(run, project, home)
+    try:
+        result = anyio.run(run, project, home)
+    except Exception as exc:  # noqa: BLE001 - the benchmark reports it instead of dying
+        result = {"error": f"{type(exc).__name__}: {exc}"[:2000], "tools_s": {},
+                  "peak_rss_mb": {}, "peak_rss_mb_max": round(peak_rss_mb(), 1)}
     dest.write_text(json.dumps(result, indent=1))
 
 
