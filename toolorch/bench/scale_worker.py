@@ -88,6 +88,21 @@ async def run(project: Path, home: Path) -> dict[str, Any]:
     again, elapsed = await step("scip_index_code (unchanged)", index_code,
                                 {"project_path": str(project), "language": "python"})
     out["reindex_unchanged"] = bool(again.get("unchanged"))
+    # one edit: the indexer runs whole, only that document's rows are written
+    indexed = index["facts"]["changes"]["added"]          # every document of the first index
+    target = project / indexed[len(indexed) // 2] if indexed else None
+    if target is not None:
+        target.write_text(target.read_text(encoding="utf-8", errors="replace")
+                          + "\n\ndef _bench_edit() -> int:\n    return 1\n", encoding="utf-8")
+        edited, _ = await step("scip_index_code (one file edited)", index_code,
+                               {"project_path": str(project), "language": "python"})
+        out["edit"] = {"changes": {k: len(v) if isinstance(v, list) else v
+                                   for k, v in edited["facts"]["changes"].items()},
+                       "rewritten": edited["facts"]["rewritten"], "timings_s": edited["timings_s"]}
+        regraph, _ = await step("memgraph_create_graph_from_scip (after the edit)",
+                                create_graph_from_scip, {"scip_index_path": edited["scip_index_path"],
+                                                         "project_name": name})
+        out["edit"]["graph_load"] = regraph["load"]
     out["peak_rss_mb"]["end"] = round(peak_rss_mb(), 1)
     out["peak_rss_mb_max"] = max(out["peak_rss_mb"].values())
     services.close()
