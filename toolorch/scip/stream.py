@@ -20,6 +20,9 @@ from toolorch.scip.limits import DEFAULT_MAX_INDEX_BYTES, INDEX_SETTING, check_s
 
 METADATA, DOCUMENT, EXTERNAL_SYMBOL = 1, 2, 3
 _LEN = 2
+#: Largest single record (one document): the biggest documents seen from the real indexers are
+#: a few MB (a generated or minified file); a larger one is not read into memory.
+MAX_RECORD_BYTES = 128 * 1024 * 1024
 
 
 def _varint(f: BinaryIO, where: str) -> int | None:
@@ -55,6 +58,10 @@ def iter_records(f: BinaryIO, size: int, where: str) -> Iterator[tuple[int, byte
         if length is None or length > size:
             raise BackendError(f"not a SCIP index: {where} has a record of {length} bytes, "
                                f"longer than the file ({size} bytes)")
+        if length > MAX_RECORD_BYTES:
+            raise BackendError(f"{where} has a record (field {field}) of {length:,} bytes, over "
+                               f"the {MAX_RECORD_BYTES:,}-byte limit for one document; index the "
+                               "project without that file")
         data = f.read(length)
         if len(data) != length:
             raise BackendError(f"not a SCIP index: {where} is truncated")

@@ -46,6 +46,20 @@ def test_not_scip_is_refused_at_the_first_byte(tmp_path: Path) -> None:
         read_index(empty)
 
 
+def test_one_huge_record_is_not_read(tmp_path: Path) -> None:
+    from toolorch.scip.stream import MAX_RECORD_BYTES
+
+    huge = tmp_path / "huge.scip"
+    length = MAX_RECORD_BYTES + 1
+    header = bytes([0x12]) + bytes(((length >> (7 * i)) & 0x7F) | (0x80 if i < 3 else 0)
+                                   for i in range(4))
+    with huge.open("wb") as f:
+        f.write(header)
+        f.truncate(len(header) + length)        # sparse: no disk, and never read
+    with pytest.raises(BackendError, match=f"of {length:,} bytes, over the"):
+        read_index(huge)
+
+
 def test_manifest_cap(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n' + "#" * 5000)
     with pytest.raises(ValidationError, match="TOOLORCH_MAX_MANIFEST_BYTES"):
