@@ -24,9 +24,14 @@ SUFFIXES: dict[str, tuple[str, ...]] = {
 }
 MANIFESTS = ("pyproject.toml", "setup.cfg", "setup.py", "package.json", "tsconfig.json",
              "Cargo.toml", "scip-pyrightconfig.json", "pyrightconfig.json")
-#: Directories no indexer here reads (plus every hidden directory).
-SKIP_DIRS = frozenset({"node_modules", "__pycache__", "target", "venv", "site-packages", "dist",
-                       "build"})
+#: Directories the language's indexer does not read (plus hidden ones, and virtualenvs: a
+#: directory holding pyvenv.cfg). No more than that: a file the indexer reads but the walk
+#: skipped would let an edit go unseen.
+SKIP_DIRS: dict[str, frozenset[str]] = {
+    "python": frozenset({"node_modules", "__pycache__"}),
+    "typescript": frozenset({"node_modules"}),
+    "rust": frozenset({"target", "node_modules"}),
+}
 
 
 @dataclass(slots=True)
@@ -53,6 +58,7 @@ def walk_tree(root: Path, language: str, roots: list[Path], salt: str = "") -> S
     (`salt` is mixed in: the indexer's name and version)."""
     tree = SourceTree(root=root, language=language)
     suffixes = SUFFIXES.get(language, ())
+    skip = SKIP_DIRS.get(language, frozenset())
     digest = hashlib.blake2b(f"{language}\0{salt}".encode(), digest_size=16)
     stack = [root]
     entries: list[tuple[str, int, int]] = []
@@ -74,7 +80,8 @@ def walk_tree(root: Path, language: str, roots: list[Path], salt: str = "") -> S
                         tree.escaping[rel] = str(target)
                     continue
             if entry.is_dir():
-                if entry.name.startswith(".") or entry.name in SKIP_DIRS:
+                if (entry.name.startswith(".") or entry.name in skip
+                        or (path / "pyvenv.cfg").exists()):
                     continue
                 stack.append(path)
                 continue
