@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,15 +135,17 @@ async def _python(root: Path, tmp: Path, node_bin: Path, stage: Path, excluded: 
     excluded and the run retried (at most MAX_FATAL_RETRIES times)."""
     excluded = dict(excluded)
     src = src_layout(root)
+    deadline = time.monotonic() + timeout_s          # one budget for the runs and their retries
     for _attempt in range(MAX_FATAL_RETRIES + 1):
         run = python_run(root, tmp, node_bin)
+        left = max(deadline - time.monotonic(), 1.0)
         if excluded or src:
             with staged_root(root, stage, excluded) as cwd:
-                done = await run_process(run.argv, cwd=cwd, timeout_s=timeout_s, what=run.name,
+                done = await run_process(run.argv, cwd=cwd, timeout_s=left, what=run.name,
                                          check=False)
         else:
             cwd = root
-            done = await run_process(run.argv, cwd=cwd, timeout_s=timeout_s, what=run.name,
+            done = await run_process(run.argv, cwd=cwd, timeout_s=left, what=run.name,
                                      check=False)
         output = f"{done.stdout}\n{done.stderr}"
         if done.returncode == 0:
