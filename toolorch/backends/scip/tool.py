@@ -15,6 +15,7 @@ the fact store: FactStore.changes), for consumers that rewrite only those.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,7 @@ async def index_code(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         exclude.update(await anyio.to_thread.run_sync(screen_python, root, tree.files))
     outcome = await run_indexer(language, root, index_path, ctx.settings.node_bin,
                                 exclude=exclude,
-                                stage=ctx.data_path("staging", f"{project}.stage"))
+                                stage=ctx.data_path("staging", f"{project}.{os.getpid()}.stage"))
     timings["indexer"] = time.perf_counter() - t0
 
     await ctx.report_progress(1, STEPS, "reading the SCIP index")
