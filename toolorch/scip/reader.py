@@ -10,6 +10,7 @@ whose source is on disk, the enclosing ranges of definitions (scip-python omits 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -161,7 +162,9 @@ def _document(rdoc: Any) -> Document:
         rng = _range(o.range)
         if rng is None:
             continue
-        doc.occurrences.append(Occurrence(o.symbol, rng, o.symbol_roles, _range(o.enclosing_range)))
+        # one str per symbol, not per occurrence (protobuf makes a new one on every access)
+        symbol = sys.intern(o.symbol)
+        doc.occurrences.append(Occurrence(symbol, rng, o.symbol_roles, _range(o.enclosing_range)))
     return doc
 
 
