@@ -176,6 +176,7 @@ def tsconfig_fallback(root: Path) -> str:
 
 
 async def _typescript(root: Path, tmp: Path, node_bin: Path, timeout_s: float) -> IndexerOutcome:
+    deadline = time.monotonic() + timeout_s          # one budget for the run and the fallback
     run = typescript_run(root, tmp, node_bin)
     done = await run_process(run.argv, cwd=run.cwd, timeout_s=timeout_s, what=run.name,
                              check=False)
@@ -191,7 +192,8 @@ async def _typescript(root: Path, tmp: Path, node_bin: Path, timeout_s: float) -
     inferred.write_text(tsconfig_fallback(root), encoding="utf-8")
     try:
         argv = [*run.argv, str(inferred)]
-        done = await run_process(argv, cwd=root, timeout_s=timeout_s, what=run.name)
+        done = await run_process(argv, cwd=root, timeout_s=max(deadline - time.monotonic(), 1.0),
+                                 what=run.name)
     finally:
         inferred.unlink(missing_ok=True)
     check_output(tmp, run.name, f"{done.stdout}\n{done.stderr}")
