@@ -22,6 +22,14 @@ RUST = {"Cargo.toml": '[package]\nname = "leaky"\nversion = "0.1.0"\n',
         "src/inner.rs": "pub fn deep() -> u8 { 2 }\n"}
 
 
+def test_defaults_of_the_caps_and_the_indexer_budget() -> None:
+    from toolorch.config import Settings
+
+    settings = Settings()
+    assert settings.max_index_bytes == 1 << 30 and settings.max_manifest_bytes == 1 << 20
+    assert settings.indexer_timeout_s == 840.0
+
+
 def test_index_cap_names_the_setting(tmp_path: Path) -> None:
     big = tmp_path / "big.scip"
     big.write_bytes(b"\x0a\x00" * 1024)

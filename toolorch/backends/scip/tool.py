@@ -120,7 +120,7 @@ async def index_code(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     if language == "python":
         exclude.update(await anyio.to_thread.run_sync(screen_python, root, tree.files))
     outcome = await run_indexer(language, root, index_path, ctx.settings.node_bin,
-                                exclude=exclude,
+                                ctx.settings.indexer_timeout_s, exclude=exclude,
                                 stage=ctx.data_path("staging", f"{project}.{os.getpid()}.stage"))
     timings["indexer"] = time.perf_counter() - t0
 
