@@ -47,9 +47,10 @@ bench: setup
 	$(BIN)/toolorch bench core
 	$(BIN)/toolorch bench overhead
 
+# ruff on everything; mypy --strict (pyproject's [tool.mypy]) on toolorch/ and server/
 lint: setup
 	$(BIN)/ruff check toolorch server tests
-	$(BIN)/mypy toolorch server
+	$(BIN)/mypy --strict toolorch server
 
 clean:
 	rm -rf $(VENV) node_modules .cache .pytest_cache

@@ -165,9 +165,11 @@ def cmd_train(ns: argparse.Namespace) -> int:
 
         _print_json(pretrain(_settings(), episodes=ns.simulate, seed=ns.seed))
         return 0
-    from toolorch.rl.runner import train_from_store
+    from toolorch.backends.vectors.embedder import Embedder
+    from toolorch.rl.offline import train_from_store
 
-    _print_json(train_from_store(_settings(), epochs=ns.epochs))
+    settings = _settings()
+    _print_json(train_from_store(settings, Embedder(settings).embed, epochs=ns.epochs))
     return 0
 
 

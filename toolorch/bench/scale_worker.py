@@ -32,13 +32,14 @@ def peak_rss_mb() -> float:
 
 
 async def run(project: Path, home: Path) -> dict[str, Any]:
-    from toolorch.backends.base import Services, ToolContext
     from toolorch.backends.glean.tool import query_code
     from toolorch.backends.graph.tool import create_graph_from_scip, query_graph
     from toolorch.backends.scip.tool import index_code
     from toolorch.backends.vectors.sync import SERVICE_KEY
     from toolorch.backends.vectors.tool import search_similar
     from toolorch.config import Settings
+    from toolorch.core.context import ToolContext
+    from toolorch.core.services import Services
 
     settings = Settings(home=home, allowed_roots=str(project.parent))
     services = Services(settings)

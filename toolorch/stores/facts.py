@@ -35,13 +35,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolorch.core.services import ServiceKey
 from toolorch.errors import BackendError
 from toolorch.scip.model import ScipIndex
 from toolorch.stores.fact_rows import ProjectRows, project_rows
 from toolorch.stores.sqlite import connect_wal
 
 if TYPE_CHECKING:
-    from toolorch.backends.base import ToolContext
+    from toolorch.core.context import ToolContext
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -72,9 +73,13 @@ CREATE INDEX IF NOT EXISTS relationships_target ON relationships(project, target
 CREATE INDEX IF NOT EXISTS document_changes_project ON document_changes(project);
 """
 
+#: The engine-wide fact store in `Services`.
+FACTS: ServiceKey[FactStore] = ServiceKey("facts")
+
+
 def facts_of(ctx: ToolContext) -> FactStore:
     """The engine-wide FactStore of `ctx` (one per data dir, shared through ctx.services)."""
-    return ctx.services.get("facts", lambda: FactStore(ctx.settings.home / "facts.sqlite"))
+    return ctx.services.get(FACTS, lambda: FactStore(ctx.settings.home / "facts.sqlite"))
 
 
 class FactStore:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from toolorch.backends.base import Services
 from toolorch.backends.vectors.embedder import DIMENSION, Embedder, embedder_of, model_dir
 from toolorch.config import Settings
+from toolorch.core.services import Services
 
 HAVERSINE_DOC = "Compute the great-circle distance between two points on a sphere."
 PARAPHRASE = "distance along the surface of a globe between two coordinates"

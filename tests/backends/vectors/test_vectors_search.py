@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.backends.vectors.ingest import ingest_project, sync_of
 from toolorch.backends.vectors.store import SYMBOLS_COLLECTION, point_id, store_of
 from toolorch.backends.vectors.tool import search_similar
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 from toolorch.errors import BackendError
 from toolorch.scip import read_index
 from toolorch.scip.model import ScipIndex

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from toolorch.backends.lean4.names import upper_camel
 from toolorch.backends.lean4.order import ContainerGraph
-from toolorch.backends.lean4.render import ModuleOut, ModuleRenderer, module_name
-from toolorch.backends.lean4.spec import collect
+from toolorch.backends.lean4.render import ModuleRenderer, module_name
+from toolorch.backends.lean4.spec import ModuleOut, collect
 from toolorch.scip.model import ScipIndex
 
 log = logging.getLogger(__name__)

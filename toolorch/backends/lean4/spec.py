@@ -159,3 +159,16 @@ def collect(index: ScipIndex) -> list[ModuleSpec]:
                     owner.fields.append(FieldSpec(info.display_name, type_text, _doc(info)))
         modules.append(mod)
     return modules
+
+
+@dataclass(slots=True)
+class ModuleOut:
+    """One generated Lean module (render.py fills it; order.py adds its imports)."""
+
+    name: str                    # Lean module name, e.g. Sample.Shapes.Circle
+    path: str                    # relative file path, e.g. Sample/Shapes/Circle.lean
+    text: str = ""
+    imports: list[str] = field(default_factory=list)
+    declarations: list[str] = field(default_factory=list)
+    structures: list[str] = field(default_factory=list)
+    unknown_types: dict[str, str] = field(default_factory=dict)   # Lean name -> source label

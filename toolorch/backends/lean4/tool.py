@@ -14,9 +14,10 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.lean4.check import check_project
 from toolorch.backends.lean4.project import build_project, write_project
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
 from toolorch.errors import BackendError, ValidationError
 
 log = logging.getLogger(__name__)

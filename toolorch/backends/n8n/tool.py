@@ -16,13 +16,14 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.n8n.leanparse import LeanSpec, parse_lean
 from toolorch.backends.n8n.operations import plan_groups
 from toolorch.backends.n8n.package import build_package
 from toolorch.backends.n8n.workflow import build_workflow
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
+from toolorch.core.paths import resolve_inside
 from toolorch.errors import BackendError, PathError, ValidationError
-from toolorch.paths import resolve_inside
 
 log = logging.getLogger(__name__)
 

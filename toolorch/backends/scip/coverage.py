@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolorch.backends.scip.outline import outline_files
-from toolorch.paths import is_inside
+from toolorch.core.paths import is_inside
 from toolorch.scip.model import Document, ScipIndex
 from toolorch.scip.writer import to_proto, write_index
 

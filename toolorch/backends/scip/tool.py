@@ -22,12 +22,13 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.scip import coverage
 from toolorch.backends.scip.project import project_name
 from toolorch.backends.scip.runners import LANGUAGES, python_package, run_indexer
 from toolorch.backends.scip.screen import screen_python
 from toolorch.backends.scip.tree import SourceTree, walk_tree
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
 from toolorch.errors import ToolorchError, ValidationError
 from toolorch.scip.reader import read_index
 from toolorch.stores.facts import FactStore, facts_of

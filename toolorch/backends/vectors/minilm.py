@@ -20,6 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     import torch
+    from torch import Tensor
 
 
 def _build_encoder(config: dict[str, Any]) -> Any:
@@ -86,7 +87,7 @@ class MiniLM:
         self.tokenizer.enable_padding(pad_id=config.get("pad_token_id", 0), pad_token="[PAD]")
 
         weights = load_file(str(model_dir / "model.safetensors"))
-        self.word = nn.Embedding.from_pretrained(weights["embeddings.word_embeddings.weight"])
+        self.word = nn.Embedding.from_pretrained(weights["embeddings.word_embeddings.weight"])  # type: ignore[no-untyped-call]  # torch leaves it unannotated
         self.position = weights["embeddings.position_embeddings.weight"]
         self.token_type = weights["embeddings.token_type_embeddings.weight"][0]
         self.emb_norm = nn.LayerNorm(self.dimension, eps=config["layer_norm_eps"])
@@ -111,7 +112,8 @@ class MiniLM:
             out = self.encoder(hidden)
         weight = mask.unsqueeze(-1).to(out.dtype)
         pooled = (out * weight).sum(1) / weight.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+        unit: Tensor = torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+        return unit
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Embed `texts` in batches of similar length (less padding), in the input order."""

@@ -29,6 +29,7 @@ from toolorch.backends.vectors.lease import exclusive_file
 from toolorch.backends.vectors.marker import SyncMarker
 from toolorch.backends.vectors.store import SYMBOLS_COLLECTION, VectorStore
 from toolorch.backends.vectors.texts import embeddable, symbol_point
+from toolorch.core.services import ServiceKey
 from toolorch.errors import BackendError
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SERVICE_KEY = "vector_sync"
+SERVICE_KEY: ServiceKey[VectorSync] = ServiceKey("vector_sync")
 EMBED_BATCH = 64
 ProgressFn = Callable[[float, float | None, str], None]
 

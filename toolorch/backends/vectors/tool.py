@@ -7,12 +7,13 @@ from typing import Any
 import anyio
 import anyio.from_thread
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.vectors.embedder import embedder_of
 from toolorch.backends.vectors.ingest import progress_from_thread, sync_of
 from toolorch.backends.vectors.store import SYMBOLS_COLLECTION, store_of
 from toolorch.backends.vectors.texts import public_payload
-from toolorch.engine.cache import stamp
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
+from toolorch.core.stamps import stamp
 from toolorch.errors import BackendError, ValidationError
 
 
