@@ -273,8 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--project", help="project directory (default: the bundled sample)")
     s.set_defaults(fn=cmd_demo)
 
-    s = sub.add_parser("bench", help="benchmarks: overhead, core, index, policy, learn, search, intent")
-    s.add_argument("which", choices=["overhead", "core", "index", "policy", "learn", "search", "intent"])
+    s = sub.add_parser("bench", help="benchmarks: overhead, core, index, scale, search, policy, learn, intent")
+    s.add_argument("which", choices=["overhead", "core", "index", "scale", "search", "policy", "learn", "intent"])
     s.add_argument("rest", nargs=argparse.REMAINDER, help="options of that benchmark (--help)")
     s.set_defaults(fn=cmd_bench)
 

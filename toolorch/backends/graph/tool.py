@@ -99,7 +99,7 @@ async def create_graph_from_scip(args: dict[str, Any], ctx: ToolContext) -> dict
     def work() -> tuple[Any, Any, float]:
         started = time.monotonic()
         report(0, None, f"reading {index_path.name}")
-        index = read_index(index_path)
+        index = read_index(index_path, max_bytes=ctx.settings.max_index_bytes)
         report(0, None, f"building the graph of {len(index.documents)} documents")
         graph = build_graph(index, project, _source_loader(ctx, project_root_path(index)))
         counts = store.replace_project(graph, report, CREATE_TIMEOUT_S)
@@ -115,6 +115,8 @@ async def create_graph_from_scip(args: dict[str, Any], ctx: ToolContext) -> dict
         "backend": store.backend,
         "database": store.location,
         "skipped": graph.skipped,
+        "load": {"mode": "full"} if counts.delta is None else {
+            "mode": "delta", "written": {k: v for k, v in counts.delta.items() if any(v.values())}},
         "elapsed_s": round(elapsed, 3),
     }
 
