@@ -203,8 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--project", help="project directory (default: the bundled sample)")
     s.set_defaults(fn=cmd_demo)
 
-    s = sub.add_parser("bench", help="benchmarks: overhead, core, index, policy, learn")
-    s.add_argument("which", choices=["overhead", "core", "index", "policy", "learn"])
+    s = sub.add_parser("bench", help="benchmarks: overhead, core, index, policy, learn, generators")
+    s.add_argument("which", choices=["overhead", "core", "index", "policy", "learn", "generators"])
     s.add_argument("rest", nargs=argparse.REMAINDER, help="options of that benchmark (--help)")
     s.set_defaults(fn=cmd_bench)
 
