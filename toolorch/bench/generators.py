@@ -87,7 +87,7 @@ def synthetic_index(declarations: int) -> ScipIndex:
             name, csym = _class(m, c)
             d.define(csym, "class", name, f"class {name}:", f"A {name} of module {m}.", [])
             peer = _class((m * 7 + c + 1) % n, 1)
-            fields = [("size", "int", []), ("label", "str", [])]
+            fields: list[tuple[str, str, list[tuple[str, str]]]] = [("size", "int", []), ("label", "str", [])]
             if peer[1] != csym:
                 fields.append(("peer", peer[0], [peer]))
             for fname, ftype, frefs in fields:
