@@ -107,15 +107,16 @@ async def test_list_results_arrive_whole(tmp_path: Path, nodes_json: Path) -> No
     out, workflow = await _workflow(tmp_path, LISTS)
     calls = [n for n in workflow["nodes"] if n["type"] == "n8n-nodes-base.httpRequest"]
     assert len(calls) == 2
-    for call in calls:   # one item per call: {body, headers, statusCode, statusMessage}
-        assert call["parameters"]["options"] == {"response": {"response": {"fullResponse": True,
-                                                                           "responseFormat": "json"}}}
+    for call in calls:   # the answer as text in `body`: one item per call, whatever the answer
+        assert call["parameters"]["options"] == {"response": {"response": {"responseFormat": "text",
+                                                                           "outputPropertyName": "body"}}}
     prepare = _node(workflow, "Prepare total")["parameters"]["assignments"]["assignments"]
     assert prepare == [{"id": prepare[0]["id"], "name": "cs", "type": "array",
-                        "value": "={{ $('Call circles').first().json.body }}"}]
+                        "value": "={{ JSON.parse($('Call circles').first().json.body) }}"}]
     assert _targets(workflow, "Call circles") == ["Prepare total"]
     collect = _node(workflow, "Collect results")["parameters"]["jsCode"]
-    assert '"Scene.circles": $("Call circles").first().json.body' in collect
+    assert '"Scene.circles": answer("Call circles", true)' in collect      # a list: parsed from text
+    assert "const body = $(node).first().json.body;" in collect
     code, reports = run_checker(nodes_json, Path(out["workflow_path"]))
     assert code == 0, reports
 
@@ -128,8 +129,11 @@ async def test_the_workflow_follows_the_dataflow(tmp_path: Path, nodes_json: Pat
     assert _targets(workflow, "Call make") == ["Prepare area", "Prepare describe"]
     assert _targets(workflow, "Prepare area") == ["Call area"]
     assert _targets(workflow, "Call describe") == ["Collect results"]
+    collect = _node(workflow, "Collect results")["parameters"]["jsCode"]
+    assert '"Calc.make": answer("Call make", true)' in collect          # a structure: parsed
+    assert '"Calc.describe": answer("Call describe")\n' in collect      # a string: as n8n hands it on
     area = _node(workflow, "Prepare area")["parameters"]["assignments"]["assignments"]
-    assert area[0]["name"] == "c" and area[0]["value"] == "={{ $('Call make').first().json.body }}"
+    assert area[0]["name"] == "c" and area[0]["value"] == "={{ JSON.parse($('Call make').first().json.body) }}"
     call = _node(workflow, "Call area")["parameters"]
     assert call["url"] == "={{ $('Config').first().json.baseUrl }}/Calc.area"
     assert call["jsonBody"] == "={{ JSON.stringify($json) }}"

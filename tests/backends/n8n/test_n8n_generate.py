@@ -141,7 +141,7 @@ async def test_dependency_order_and_mapping(tmp_path: Path) -> None:
     assert names == ["When clicking ‘Execute workflow’", "Config", "Prepare make", "Call make",
                      "Prepare area", "Call area", "Prepare describe", "Call describe", "Collect results"]
     prepare_area = workflow["nodes"][4]["parameters"]["assignments"]["assignments"]
-    assert prepare_area[0]["name"] == "c" and prepare_area[0]["value"] == "={{ $('Call make').first().json.body }}"
+    assert prepare_area[0]["name"] == "c" and prepare_area[0]["value"] == "={{ JSON.parse($('Call make').first().json.body) }}"
     call = workflow["nodes"][3]["parameters"]
     assert call["method"] == "POST" and call["url"].endswith("}}/Calc.make")
     assert Path(out["workflow_path"]).name == "calc.json"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from toolorch.backends.n8n import style
 from toolorch.backends.n8n.operations import N8nOperation, N8nParam, NodeGroup
 from toolorch.backends.n8n.tsliteral import TsCode, ts_literal, ts_string
 
@@ -26,11 +27,14 @@ def icon_ref(stem: str) -> dict[str, str]:
 def _property(p: N8nParam, op: N8nOperation | None) -> dict[str, Any]:
     prop: dict[str, Any] = {"displayName": p.display, "name": p.name, "type": p.type, "default": p.default}
     if p.options:
-        prop["options"] = [{"name": o, "value": o} for o in p.options]
+        prop["options"] = style.by_name([{"name": o, "value": o} for o in p.options])
+    if p.type == "string" and style.sensitive(p.name):
+        prop["typeOptions"] = {"password": True}
     if p.required and op is not None:
         prop["required"] = True
         prop["displayOptions"] = {"show": {"operation": [op.value]}}
-    prop["description"] = f"{p.name} : {p.lean_type}"
+    what = f"{p.display} ({p.lean_type})"
+    prop["description"] = style.description(f"Whether {what}" if p.type == "boolean" else what)
     return prop
 
 
@@ -38,8 +42,8 @@ def operation_properties(group: NodeGroup) -> list[dict[str, Any]]:
     ops = group.operations
     props: list[dict[str, Any]] = [{
         "displayName": "Operation", "name": "operation", "type": "options", "noDataExpression": True,
-        "options": [{"name": o.name, "value": o.value, "description": o.description,
-                     "action": o.description[:60] if o.description else o.name} for o in ops],
+        "options": style.by_name([{"name": o.name, "value": o.value, "description": o.description,
+                                   "action": style.action(o.description, o.name)} for o in ops]),
         "default": ops[0].value,
     }]
     for op in ops:
@@ -49,7 +53,7 @@ def operation_properties(group: NodeGroup) -> list[dict[str, Any]]:
                 "displayName": "Additional Fields", "name": "additionalFields", "type": "collection",
                 "placeholder": "Add Field", "default": {},
                 "displayOptions": {"show": {"operation": [op.value]}},
-                "options": [_property(p, None) for p in op.optional],
+                "options": style.by_name([_property(p, None) for p in op.optional], "displayName"),
             })
     return props
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolorch.backends.n8n import style
 from toolorch.backends.n8n.leanparse import LeanOperation, LeanSpec
 
 _NUMBER = re.compile(r"^(Int|Nat|Float|Float32|UInt(8|16|32|64)|Int(8|16|32|64)|USize|ISize|Fin\s.*)$")
@@ -120,11 +121,13 @@ def _operation(op: LeanOperation, spec: LeanSpec) -> N8nOperation:
         if mapped is None:
             continue
         kind, default, options, optional = mapped
-        params.append(N8nParam(name=p.name, display=humanize(p.name), type=kind, default=default,
+        params.append(N8nParam(name=p.name, display=style.display_name(humanize(p.name)), type=kind, default=default,
                                required=not (optional or p.optional), lean_type=p.type, options=options))
-    doc = first_paragraph(op.doc) or f"Call {op.full_name}"
-    return N8nOperation(value=op.full_name, name=humanize(op.name), description=doc,
-                        params=params, result=op.result)
+    name = style.display_name(humanize(op.name))
+    doc = style.description(first_paragraph(op.doc))
+    if not doc or doc.casefold() == name.casefold():
+        doc = f"Call {op.full_name}"
+    return N8nOperation(value=op.full_name, name=name, description=doc, params=params, result=op.result)
 
 
 def plan_groups(spec: LeanSpec, operations: list[LeanOperation] | None = None) -> list[NodeGroup]:
@@ -163,5 +166,5 @@ def plan_groups(spec: LeanSpec, operations: list[LeanOperation] | None = None) -
                 ops.append(_operation(op, spec))
         groups.append(NodeGroup(group=name, class_name=class_name,
                                 node_name=class_name[0].lower() + class_name[1:],
-                                display_name=" ".join(humanize(w) for w in words), operations=ops))
+                                display_name=style.display_name(" ".join(humanize(w) for w in words)), operations=ops))
     return groups

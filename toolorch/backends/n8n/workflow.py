@@ -5,8 +5,9 @@ dataflow.py: each hangs off the call whose result it takes, or off Config) → "
 (Code: every call's answer in one item), after the last call n8n runs. Per operation a
 "Prepare <op>" Set node (the request body: parameters typed as the spec says, a structured one
 taken whole from its producer's answer) and a "Call <op>" HTTP Request node (POST
-<baseUrl>/<operation>, JSON body, full response: one item `{body, headers, statusCode}` per
-call, so a list result stays one value instead of fanning out into items). Node types and
+<baseUrl>/<operation>, JSON body; the answer read as text into `body`: one item per call, so a
+list result stays one value instead of fanning out into items, and a string answer is not
+parsed twice; readers `JSON.parse` it). Node types and
 versions are real n8n-nodes-base ones (checked against its node descriptions); the workflow id
 and node ids are derived from the project and workflow name, so the same spec and name give the
 same file, and `n8n import:workflow` of a new version replaces the old one.
@@ -34,7 +35,7 @@ DEFAULT_MAX_OPERATIONS = 50
 MAX_OPERATIONS_LIMIT = 500
 _SET_TYPES = {"number": "number", "string": "string", "boolean": "boolean", "options": "string"}
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-FULL_RESPONSE = {"response": {"response": {"fullResponse": True, "responseFormat": "json"}}}
+TEXT_RESPONSE = {"response": {"response": {"responseFormat": "text", "outputPropertyName": "body"}}}
 
 
 def workflow_id(project: str, workflow_name: str) -> str:
@@ -83,6 +84,13 @@ def _assignment(wf: str, node: str, key: str, value: Any, kind: str) -> dict[str
             "value": value, "type": kind}
 
 
+def _parsed(spec: LeanSpec, op: LeanOperation) -> bool:
+    """Whether the operation's answer is structured (an object or a list: n8n hands it on as
+    JSON text) rather than a number, string or boolean (handed on as it is)."""
+    mapped = map_type(op.result, spec, op.group) if op.result else None
+    return mapped is not None and mapped[0] == "json"
+
+
 def _label(op: LeanOperation) -> str:
     return op.full_name.split(".", 1)[-1] if "." in op.full_name else op.full_name
 
@@ -100,7 +108,7 @@ def _body(b: _Builder, spec: LeanSpec, op: LeanOperation, prepare: str,
         if kind == "json":
             set_type = "array" if default == "[]" else "object"
             source = sources.get(p.name)
-            value: Any = (f"={{{{ $('{source}').first().json.body }}}}" if source
+            value: Any = (f"={{{{ JSON.parse($('{source}').first().json.body) }}}}" if source
                           else ("={{ [] }}" if set_type == "array" else "={{ {} }}"))
         else:
             value, set_type = default, _SET_TYPES[kind]
@@ -136,15 +144,19 @@ def build_workflow(spec: LeanSpec, workflow_name: str, base_url: str = "http://l
             "url": f"={{{{ $('{config}').first().json.baseUrl }}}}/{op.full_name}",
             "sendBody": True, "specifyBody": "json",
             "jsonBody": "={{ JSON.stringify($json) }}",
-            "options": json.loads(json.dumps(FULL_RESPONSE)),
+            "options": json.loads(json.dumps(TEXT_RESPONSE)),
         }, x + X_STEP, row * Y_STEP, prepare))
-    lines = ",\n".join(f"  {json.dumps(step.op.full_name)}: $({json.dumps(call)}).first().json.body"
-                       for step, call in zip(plan.steps, calls))
+    lines = ",\n".join(f"  {json.dumps(step.op.full_name)}: answer({json.dumps(call)}"
+                       f"{', true' if _parsed(spec, step.op) else ''})" for step, call in zip(plan.steps, calls))
     last = b.nodes[-1]
     note = f"// {plan.summary(len(ops), max_operations)}.\n"
     b.add("Collect results", CODE, {
         "mode": "runOnceForAllItems", "language": "javaScript",
-        "jsCode": f"// Every operation's answer, keyed by its Lean name.\n{note}return [{{ json: {{\n{lines}\n}} }}];\n",
+        "jsCode": (f"// Every operation's answer, keyed by its Lean name.\n{note}"
+                   "// n8n reads a JSON answer, then writes objects and lists back as text: parse those.\n"
+                   "const answer = (node, structured = false) => {\n  const body = $(node).first().json.body;\n"
+                   "  return structured && typeof body === 'string' && body !== '' ? JSON.parse(body) : body;\n};\n"
+                   f"return [{{ json: {{\n{lines}\n}} }}];\n"),
     }, last["position"][0] + X_STEP, last["position"][1], calls[-1] if calls else config)
     return {
         "id": workflow_id(project, workflow_name),

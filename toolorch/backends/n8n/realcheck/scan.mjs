@@ -8,7 +8,7 @@ import path from 'path';
 import { createRequire } from 'module';
 import { pathToFileURL } from 'url';
 
-const [scannerDir, packageDir] = process.argv.slice(2);
+const [scannerDir, packageDir] = process.argv.slice(2).map((p) => p && path.resolve(p));
 if (!scannerDir || !packageDir) {
 	console.error('usage: node scan.mjs <scanner-module-dir> <package-dir>');
 	process.exit(2);
