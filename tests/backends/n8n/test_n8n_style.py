@@ -40,6 +40,8 @@ def test_action() -> None:
     ("ids and urls", "IDs and URLs"),
     ("List<int>  ->  many   spaces", "List&lt;int&gt; -&gt; many spaces"),
     ("ends with dots...", "Ends with dots"),
+    ("like a filesize (e.g. 10 kB).", "Like a filesize (e.g. 10 kB)"),       # "e.g." is no sentence end
+    ("one. two. three", "One. two. three."),
     ("", ""),
 ])
 def test_description(text: str, fixed: str) -> None:

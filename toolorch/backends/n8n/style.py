@@ -57,9 +57,9 @@ def description(text: str) -> str:
     text = _JSON.sub("JSON", text)
     if text[:1].islower():
         text = text[:1].upper() + text[1:]
-    multi = len(text.rstrip(".").split(". ")) > 1
-    text = text.rstrip(".") + ("." if multi else "")
-    return text
+    base = text.rstrip(".")
+    sentences = len(base.replace("e.g.", "", 1).split(". "))   # the linter's own count
+    return base + ("." if sentences > 1 else "")
 
 
 def display_name(text: str) -> str:

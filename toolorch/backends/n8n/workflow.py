@@ -85,10 +85,10 @@ def _assignment(wf: str, node: str, key: str, value: Any, kind: str) -> dict[str
 
 
 def _parsed(spec: LeanSpec, op: LeanOperation) -> bool:
-    """Whether the operation's answer is structured (an object or a list: n8n hands it on as
-    JSON text) rather than a number, string or boolean (handed on as it is)."""
+    """Whether `Collect results` parses the answer: n8n hands objects and lists on as JSON text,
+    numbers and booleans as they are, and strings as they are (so those are never parsed)."""
     mapped = map_type(op.result, spec, op.group) if op.result else None
-    return mapped is not None and mapped[0] == "json"
+    return mapped is None or mapped[0] not in ("string", "options")
 
 
 def _label(op: LeanOperation) -> str:
