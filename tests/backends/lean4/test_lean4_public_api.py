@@ -119,7 +119,7 @@ async def test_the_public_api_only_by_default(tmp_path: Path) -> None:
     ("docs/conf.py", False), ("src/__tests__/a.ts", False), ("pkg/test_http.py", False),
     ("pkg/http_test.py", False), ("pkg/conftest.py", False), ("src/a.test.ts", False),
     ("src/a.spec.tsx", False), ("webapp/_internal.py", False), ("src/latest.py", True),
-    ("contest/x.py", True),
+    ("contest/x.py", True), ("test.py", False), ("pkg/tests.py", False), ("testing.py", True),
 ])
 def test_public_paths(path: str, public: bool) -> None:
     assert public_path(path) is public

@@ -1,7 +1,7 @@
 """What counts as a project's public API, for the generators (`public_only`, true by default).
 
 Left out: files under a tests / examples / benches / docs directory or named as a test
-(`test_*.py`, `*_test.py`, `conftest.py`, `*.test.ts`, `*.spec.ts`), private modules
+(`test_*.py`, `*_test.py`, `test.py`, `tests.py`, `conftest.py`, `*.test.ts`, `*.spec.ts`), private modules
 (`_internal.py`, not `__init__.py`), and private names: Python `_name` (dunders such as
 `__init__` stay), TypeScript `#name` and `private` / `protected` members, Rust items without a
 bare `pub` (`pub(crate)` is not public). Rust methods are not judged by `pub`: a trait impl's
@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 NON_PUBLIC_DIRS = frozenset({"test", "tests", "testing", "__tests__", "example", "examples", "bench",
                              "benches", "benchmark", "benchmarks", "doc", "docs"})
-_TEST_FILE = re.compile(r"^(test_.*\.py|.*_test\.py|conftest\.py|.*\.(test|spec)\.[cm]?[jt]sx?|.*_test\.rs)$")
+_TEST_FILE = re.compile(r"^(test_.*\.py|.*_test\.py|tests?\.py|conftest\.py|.*\.(test|spec)\.[cm]?[jt]sx?|.*_test\.rs)$")
 _TS_HIDDEN = re.compile(r"^(?:\(\w+(?: \w+)?\)\s*)?(?:(?:static|readonly|abstract|async|get|set)\s+)*"
                         r"(?:private|protected)\s")
 _RUST_PUB = re.compile(r"^(?:#\[[^\]]*\]\s*)*pub\s")
