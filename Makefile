@@ -54,9 +54,10 @@ check-n8n: setup
 	sh toolorch/backends/n8n/install_engine.sh
 	$(BIN)/python -m toolorch.backends.n8n.realcheck $(CHECK_N8N_ARGS)
 
+# ruff on everything; mypy --strict (pyproject's [tool.mypy]) on toolorch/ and server/
 lint: setup
 	$(BIN)/ruff check toolorch server tests
-	$(BIN)/mypy toolorch server
+	$(BIN)/mypy --strict toolorch server
 
 clean:
 	rm -rf $(VENV) node_modules .cache .pytest_cache

@@ -31,8 +31,9 @@ from typing import Any
 import anyio
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 from toolorch.stores.facts import FactStore, facts_of
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sample_project"

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from toolorch.backends.base import Dataset, Services, ToolContext
 from toolorch.backends.scip.runners import check_output, python_package, run_indexer
 from toolorch.backends.scip.tool import index_code
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
+from toolorch.core.services import Services
 from toolorch.errors import PathError, SubprocessError, ToolTimeoutError, ValidationError
 from toolorch.scip import write_index
 from toolorch.scip.model import ScipIndex

@@ -52,10 +52,11 @@ def run(
     import torch
 
     from toolorch.config import Settings
+    from toolorch.core.state import State
     from toolorch.registry.registry import Registry
     from toolorch.rl.policy import PolicyConfig, build_policy, collate
     from toolorch.rl.reference import ReferencePolicy
-    from toolorch.rl.state import EncodedState, State, StateEncoder
+    from toolorch.rl.state import EncodedState, StateEncoder
     from toolorch.rl.trainer import TrainerConfig, TrainingBatch, kto_update
 
     torch.set_num_threads(1)

@@ -1,6 +1,7 @@
 """The KTO policy: learn online, from every success and failure, which tool to call next.
 
-    state.py       State, StateEncoder (goal embedding + artifact/history tokens, action mask)
+    state.py       StateEncoder (goal embedding + artifact/history tokens, action mask) of
+                   toolorch.core.state.State
     labels.py      served_goal: which steps were desirable (shared with the orchestrator)
     policy.py      PolicyConfig, KTOPolicy (transformer, masked action head, value head)
     losses.py      kto_loss, estimate_z0 (pure functions; DESIGN.md "KTO, stated exactly")
@@ -8,10 +9,11 @@
     buffer.py      ExperienceBuffer (balanced, inverse-propensity replay over the experience store)
     value.py       the value head's loss and why it is reported, not used for labels
     trainer.py     TrainerConfig, kto_update, Learner (synchronous, deterministic)
-    online.py      OnlineTrainer (background thread, checkpoints), train_offline
+    online.py      OnlineTrainer (background thread, checkpoints)
+    offline.py     train_offline, train_from_store (`toolorch train`; the caller gives the embedder)
     checkpoint.py  CheckpointDir (atomic, versioned, falls back to the last good version)
     shared.py      RedisCheckpoints (versions shared by instances on different machines)
-    runner.py      PolicyRunner, Choice: the engine's facade
+    runner.py      PolicyRunner, Choice: the engine's facade (the engine gives it its embedder)
 
 Names are resolved lazily so `import toolorch.rl` does not import torch.
 """
@@ -22,16 +24,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from toolorch.core.state import State
     from toolorch.rl.buffer import ExperienceBuffer
     from toolorch.rl.checkpoint import CheckpointDir
     from toolorch.rl.labels import StepTrace, served_goal
     from toolorch.rl.losses import estimate_z0, kto_loss
-    from toolorch.rl.online import OnlineTrainer, train_offline
+    from toolorch.rl.offline import train_offline
+    from toolorch.rl.online import OnlineTrainer
     from toolorch.rl.policy import KTOPolicy, PolicyConfig
     from toolorch.rl.reference import ReferencePolicy
     from toolorch.rl.runner import Choice, PolicyRunner
     from toolorch.rl.shared import RedisCheckpoints
-    from toolorch.rl.state import State, StateEncoder
+    from toolorch.rl.state import StateEncoder
     from toolorch.rl.trainer import Learner, TrainerConfig, kto_update
 
 _EXPORTS = {
@@ -53,7 +57,7 @@ _EXPORTS = {
     "kto_loss": "losses",
     "kto_update": "trainer",
     "served_goal": "labels",
-    "train_offline": "online",
+    "train_offline": "offline",
 }
 
 __all__ = [

@@ -138,7 +138,8 @@ class KTOPolicy(nn.Module):
         rest = self.token_emb(batch.tokens) + self.recency_emb(batch.recency)  # (B, L, d)
         x = torch.cat([goal, rest], dim=1)                                  # (B, 1+L, d)
         x = self.encoder(x, src_key_padding_mask=batch.padding)
-        return self.norm(x[:, 0])
+        features: torch.Tensor = self.norm(x[:, 0])
+        return features
 
     def forward(self, batch: StateBatch, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(masked logits (B, A), value (B,) in [0, 1])."""
@@ -173,7 +174,8 @@ class KTOPolicy(nn.Module):
     @torch.inference_mode()
     def value(self, batch: StateBatch) -> torch.Tensor:
         """(B,) estimated probability that the workflow succeeds from this state."""
-        return self(batch)[1]
+        value: torch.Tensor = self(batch)[1]
+        return value
 
 
 def sample_actions(

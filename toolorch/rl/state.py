@@ -1,4 +1,4 @@
-"""The policy's view of a workflow: `State`, and `StateEncoder` that turns it into tokens.
+"""`StateEncoder`: the policy's view of a `State` (toolorch.core.state) as tokens.
 
 A state (DESIGN.md, "KTO, stated exactly") is the goal, the inputs present, the artifacts produced
 so far and the history of (tool, outcome). The encoder makes a short token sequence of it:
@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from toolorch.core.state import State
 from toolorch.errors import ConfigError
-from toolorch.stores.experience import STOP, Experience
+from toolorch.stores.experience import STOP
 
 if TYPE_CHECKING:
     from toolorch.registry.dataflow import Dataflow
@@ -40,42 +41,6 @@ if TYPE_CHECKING:
 EmbedFn = Callable[[list[str]], np.ndarray]
 
 PAD = 0  # token id 0 is padding in every sequence
-
-
-@dataclass(frozen=True, slots=True)
-class State:
-    """What the policy sees before choosing the next action. Sequences given as lists are
-    stored as tuples (the state is immutable and hashable)."""
-
-    goal: str
-    inputs_present: Sequence[str] = ()
-    artifacts: Sequence[str] = ()
-    history: Sequence[tuple[str, bool]] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "inputs_present", tuple(self.inputs_present))
-        object.__setattr__(self, "artifacts", tuple(self.artifacts))
-        object.__setattr__(self, "history", tuple((t, bool(ok)) for t, ok in self.history))
-
-    @classmethod
-    def of(
-        cls,
-        goal: str,
-        inputs_present: Iterable[str] = (),
-        artifacts: Iterable[str] = (),
-        history: Iterable[tuple[str, bool]] = (),
-    ) -> State:
-        return cls(goal, tuple(inputs_present), tuple(artifacts), tuple(history))
-
-    @classmethod
-    def from_experience(cls, exp: Experience) -> State:
-        return cls.of(exp.goal, exp.inputs_present, exp.artifacts, exp.history)
-
-    @property
-    def available(self) -> set[str]:
-        """Artifact names a tool may consume: the inputs, everything produced so far, and the
-        goal text itself (qdrant_search_similar's text defaults to it)."""
-        return set(self.inputs_present) | set(self.artifacts) | ({"goal"} if self.goal else set())
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolorch.core.services import ServiceKey
 from toolorch.errors import BackendError
 from toolorch.scip import kinds as K
 from toolorch.scip import symbols as S
@@ -35,7 +36,7 @@ from toolorch.scip.model import ScipIndex, SymbolInfo
 from toolorch.stores.sqlite import connect_wal
 
 if TYPE_CHECKING:
-    from toolorch.backends.base import ToolContext
+    from toolorch.core.context import ToolContext
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -64,9 +65,13 @@ _REL_KINDS = (("is_reference", "reference"), ("is_implementation", "implementati
               ("is_type_definition", "type_definition"), ("is_definition", "definition"))
 
 
+#: The engine-wide fact store in `Services`.
+FACTS: ServiceKey[FactStore] = ServiceKey("facts")
+
+
 def facts_of(ctx: ToolContext) -> FactStore:
     """The engine-wide FactStore of `ctx` (one per data dir, shared through ctx.services)."""
-    return ctx.services.get("facts", lambda: FactStore(ctx.settings.home / "facts.sqlite"))
+    return ctx.services.get(FACTS, lambda: FactStore(ctx.settings.home / "facts.sqlite"))
 
 
 class FactStore:

@@ -14,14 +14,16 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.graph.guard import check_read_only, find_write, tokenize
 from toolorch.backends.graph.store import GraphStore, Interrupter, unique_columns
 from toolorch.backends.graph.values import to_json
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
+from toolorch.core.services import ServiceKey
 from toolorch.errors import PathError, QueryError, ValidationError
 
-SERVICE_KEY = "graph.store"
+SERVICE_KEY: ServiceKey[GraphStore] = ServiceKey("graph.store")
 CREATE_TIMEOUT_S = 600.0
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 _PROJECT_KEY = r"(?:Project\s*\{\s*name|\.project|project)\s*(?::|=)\s*"

@@ -56,7 +56,7 @@ def _license(raw: Any) -> str:
     if isinstance(raw, str):
         return raw.strip()
     if isinstance(raw, dict) and isinstance(raw.get("text"), str) and len(raw["text"]) < 60:
-        return raw["text"].strip()
+        return str(raw["text"]).strip()
     return ""
 
 

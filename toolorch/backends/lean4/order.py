@@ -17,10 +17,9 @@ imports which, so the generated Lean is well-founded.
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING
 
 from toolorch.backends.lean4.names import Scope
-from toolorch.backends.lean4.spec import ContainerSpec, ModuleSpec
+from toolorch.backends.lean4.spec import ContainerSpec, ModuleOut, ModuleSpec
 from toolorch.backends.lean4.typeexpr import (
     TArray,
     TFunc,
@@ -31,9 +30,6 @@ from toolorch.backends.lean4.typeexpr import (
     TypeExpr,
     parse_type,
 )
-
-if TYPE_CHECKING:
-    from toolorch.backends.lean4.render import ModuleOut
 
 
 def referenced_names(t: TypeExpr, language: str) -> list[str]:

@@ -19,8 +19,8 @@ from pathlib import Path
 from toolorch.backends.lean4.manifest import SOURCE_FILE
 from toolorch.backends.lean4.names import upper_camel
 from toolorch.backends.lean4.order import ContainerGraph
-from toolorch.backends.lean4.render import ModuleOut, ModuleRenderer, module_name
-from toolorch.backends.lean4.spec import Excluded, collect
+from toolorch.backends.lean4.render import ModuleRenderer, module_name
+from toolorch.backends.lean4.spec import Excluded, ModuleOut, collect
 from toolorch.backends.lean4.visibility import REASON
 from toolorch.scip.model import ScipIndex
 

@@ -11,11 +11,11 @@ Everything is ordered by the index, so the same index always gives byte-identica
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from toolorch.backends.lean4.names import STRUCTURE_GENERATED, Scope, sanitize, upper_camel
 from toolorch.backends.lean4.order import ContainerGraph
-from toolorch.backends.lean4.spec import ContainerSpec, FuncSpec, ModuleSpec
+from toolorch.backends.lean4.spec import ContainerSpec, FuncSpec, ModuleOut, ModuleSpec
 from toolorch.backends.lean4.types import LeanTypeMapper, TypeScope
 
 
@@ -53,17 +53,6 @@ class Decl:
     result: str
     type_params: list[str]
     doc: str
-
-
-@dataclass(slots=True)
-class ModuleOut:
-    name: str                    # Lean module name, e.g. Sample.Shapes.Circle
-    path: str                    # relative file path, e.g. Sample/Shapes/Circle.lean
-    text: str = ""
-    imports: list[str] = field(default_factory=list)
-    declarations: list[str] = field(default_factory=list)
-    structures: list[str] = field(default_factory=list)
-    unknown_types: dict[str, str] = field(default_factory=dict)   # Lean name -> source label
 
 
 def module_name(root: str, relative_path: str, taken: set[str]) -> str:

@@ -217,3 +217,16 @@ def collect(index: ScipIndex, *, public_only: bool = False, excluded: Excluded |
     collector = _Collector(public_only, excluded if excluded is not None else Excluded())
     modules = (collector.module(doc) for doc in sorted(index.documents, key=lambda d: d.relative_path))
     return [m for m in modules if m is not None]
+
+
+@dataclass(slots=True)
+class ModuleOut:
+    """One generated Lean module (render.py fills it; order.py adds its imports)."""
+
+    name: str                    # Lean module name, e.g. Sample.Shapes.Circle
+    path: str                    # relative file path, e.g. Sample/Shapes/Circle.lean
+    text: str = ""
+    imports: list[str] = field(default_factory=list)
+    declarations: list[str] = field(default_factory=list)
+    structures: list[str] = field(default_factory=list)
+    unknown_types: dict[str, str] = field(default_factory=dict)   # Lean name -> source label

@@ -15,10 +15,11 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.lean4.check import check_project
 from toolorch.backends.lean4.manifest import read_manifest
 from toolorch.backends.lean4.project import build_project, write_project
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
 from toolorch.errors import BackendError, PathError, ValidationError
 
 log = logging.getLogger(__name__)

@@ -18,15 +18,16 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.lean4.manifest import SOURCE_FILE
 from toolorch.backends.n8n.leanparse import LeanOperation, LeanSpec, parse_lean
 from toolorch.backends.n8n.operations import plan_groups
 from toolorch.backends.n8n.package import build_package
 from toolorch.backends.n8n.selection import excluded_summary, select
 from toolorch.backends.n8n.workflow import DEFAULT_MAX_OPERATIONS, MAX_OPERATIONS_LIMIT, build_workflow
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
+from toolorch.core.paths import resolve_inside
 from toolorch.errors import BackendError, PathError, ValidationError
-from toolorch.paths import resolve_inside
 
 log = logging.getLogger(__name__)
 

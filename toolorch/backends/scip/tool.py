@@ -16,8 +16,9 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.scip.runners import LANGUAGES, run_indexer, sanitize_name
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
 from toolorch.errors import ToolorchError, ValidationError
 from toolorch.scip.reader import read_index
 from toolorch.stores.facts import facts_of
@@ -61,6 +62,10 @@ async def index_code(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     timings: dict[str, float] = {}
 
     await ctx.report_progress(0, STEPS, f"indexing {project} ({language})")
+    # --- search hook (vectors/ingest.py, issue 11): the embedding model loads while the indexer runs
+    from toolorch.backends.vectors.ingest import warm_up
+    warm_up(ctx)
+    # --- end of the search hook
     t0 = time.perf_counter()
     indexer_name, _argv = await run_indexer(language, root, index_path, ctx.settings.node_bin)
     timings["indexer"] = time.perf_counter() - t0

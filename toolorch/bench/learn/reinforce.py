@@ -20,7 +20,7 @@ import numpy as np
 
 from toolorch.bench.learn.agents import Agent, Observation
 from toolorch.bench.learn.env import EpisodeRun
-from toolorch.rl.state import State
+from toolorch.core.state import State
 from toolorch.stores.experience import STOP
 
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ import numpy as np
 
 from toolorch.bench.learn.agents import Agent, Observation
 from toolorch.bench.learn.env import EpisodeRun
-from toolorch.rl.state import State, useful_tools
+from toolorch.core.state import State
+from toolorch.rl.state import useful_tools
 from toolorch.stores.experience import STOP
 
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 
 COMPONENT_TYPES = ("custom", "action", "trigger")
 

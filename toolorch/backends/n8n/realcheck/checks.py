@@ -28,7 +28,8 @@ API_KEY = "check-n8n-key"
 
 
 def _run_data(result: dict[str, Any] | None) -> dict[str, Any]:
-    return ((result or {}).get("data") or {}).get("resultData", {}).get("runData", {})
+    runs: dict[str, Any] = ((result or {}).get("data") or {}).get("resultData", {}).get("runData", {})
+    return runs
 
 
 def _run_problems(result: dict[str, Any] | None, names: list[str], done: Any) -> list[str]:

@@ -1,12 +1,14 @@
-"""Hooks the engine calls around every tool run (lineage, tracing). Observers must not raise:
-the engine logs and ignores their errors, so observability never fails a tool call."""
+"""The run records and the observer protocol: hooks the engine calls around every tool run
+(lineage, tracing). Observers must not raise: the engine logs and ignores their errors, so
+observability never fails a tool call."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from toolorch.backends.base import Dataset
+from toolorch.core.datasets import Dataset
+from toolorch.errors import ToolorchError
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +27,7 @@ class RunOutcome:
     inputs: list[Dataset]           # what the backend recorded reading
     outputs: list[Dataset]          # what it recorded writing
     output: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None   # ToolorchError.to_dict()
+    error: ToolorchError | None = None
 
 
 class RunObserver(Protocol):

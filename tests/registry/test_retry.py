@@ -1,12 +1,11 @@
-"""Retry timing (full jitter, injected randomness) and the circuit breaker (injected clock)."""
+"""The one retry model: timing (full jitter, injected randomness), rules, defaults, validation."""
 
 from __future__ import annotations
 
 import pytest
 
-from toolorch.engine.breaker import CircuitBreaker
-from toolorch.engine.retry import RetryPolicy
-from toolorch.errors import BackendError, CircuitOpenError, QueryError, ToolTimeoutError, ValidationError
+from toolorch.errors import BackendError, QueryError, ToolTimeoutError, ValidationError
+from toolorch.registry.retry import RetryPolicy
 
 
 def test_delay_grows_exponentially_and_is_capped() -> None:
@@ -19,6 +18,27 @@ def test_delay_grows_exponentially_and_is_capped() -> None:
 
 def test_default_cap_is_100x_initial() -> None:
     assert RetryPolicy(initial_interval_s=0.5).cap_s == 50.0
+
+
+def test_defaults_are_decided_once() -> None:
+    """One definition (the registry's), Temporal's field names with seconds spelled out."""
+    p = RetryPolicy()
+    assert (p.initial_interval_s, p.backoff_coefficient, p.maximum_interval_s, p.maximum_attempts) == (0.5, 2.0, None, 3)
+    assert p.non_retryable_error_kinds == frozenset() and p.cap_s == 50.0
+    assert list(RetryPolicy.model_fields) == ["initial_interval_s", "backoff_coefficient", "maximum_interval_s",
+                                              "maximum_attempts", "non_retryable_error_kinds"]
+
+
+def test_a_tool_without_a_retry_block_gets_the_defaults() -> None:
+    from toolorch.registry.models import ToolSpec
+
+    spec = ToolSpec.model_validate({"name": "t", "title": "t", "description": "d", "input_schema": {"type": "object"},
+                                    "output_schema": {"type": "object"}, "backend": {"kind": "embedded", "target": "m:f"}})
+    assert spec.retry == RetryPolicy()
+
+
+def test_equal_cap_and_initial_is_allowed() -> None:
+    assert RetryPolicy(initial_interval_s=1.0, maximum_interval_s=1.0).cap_s == 1.0
 
 
 @pytest.mark.parametrize("bad", [
@@ -41,33 +61,3 @@ def test_should_retry_rules() -> None:
     assert p.should_retry(QueryError("transient engine error", retryable=True), 1)
     unlimited = RetryPolicy(maximum_attempts=0)
     assert unlimited.should_retry(transient, 1000)
-
-
-def test_breaker_opens_half_opens_and_closes() -> None:
-    now = [0.0]
-    br = CircuitBreaker("b", failures=3, reset_s=10.0, clock=lambda: now[0])
-    for _ in range(3):
-        br.before_call()
-        br.record_failure()
-    assert br.state == "open"
-    with pytest.raises(CircuitOpenError, match="temporarily unavailable.*retry in 10.0s"):
-        br.before_call()
-    now[0] = 10.0
-    assert br.state == "half_open"
-    br.before_call()                 # one trial goes through
-    with pytest.raises(CircuitOpenError):
-        br.before_call()             # a second concurrent trial does not
-    br.record_failure()              # trial failed: open again, timer restarted
-    assert br.state == "open"
-    now[0] = 20.0
-    br.before_call()
-    br.record_success()
-    assert br.state == "closed" and br.snapshot()["consecutive_failures"] == 0
-
-
-def test_success_resets_the_count() -> None:
-    br = CircuitBreaker("b", failures=2, reset_s=1.0, clock=lambda: 0.0)
-    br.record_failure()
-    br.record_success()
-    br.record_failure()
-    assert br.state == "closed"

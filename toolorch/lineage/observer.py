@@ -21,17 +21,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolorch.config import Settings
+from toolorch.core.services import ServiceKey
 
 if TYPE_CHECKING:
-    from toolorch.backends.base import Services
-    from toolorch.backends.lineage.marquez import MarquezSender
-    from toolorch.engine.observer import RunInfo, RunOutcome
-    from toolorch.stores.lineage import LineageStore
+    from toolorch.core.runs import RunInfo, RunOutcome
+    from toolorch.core.services import Services
+    from toolorch.lineage.marquez import MarquezSender
+    from toolorch.lineage.store import LineageStore
 
 log = logging.getLogger(__name__)
 
 #: Services key under which the observer shares its writer with the lineage tool.
-WRITER_KEY = "lineage_writer"
+WRITER_KEY: ServiceKey[LineageWriter] = ServiceKey("lineage_writer")
 
 
 def store_path(settings: Settings) -> Path:
@@ -77,7 +78,7 @@ class LineageWriter:
 
     def _open(self) -> LineageStore:
         if self._store is None:
-            from toolorch.stores.lineage import LineageStore
+            from toolorch.lineage.store import LineageStore
 
             self._store = LineageStore(self.path)
             days = self.settings.lineage_retention_days
@@ -87,13 +88,13 @@ class LineageWriter:
                     log.info("lineage: deleted %d raw events older than %g days (runs and datasets kept)",
                              pruned, days)
             if self.settings.marquez_url:
-                from toolorch.backends.lineage.marquez import MarquezSender
+                from toolorch.lineage.marquez import MarquezSender
 
                 self._sender = MarquezSender(self.settings.marquez_url, self._store)
         return self._store
 
     def _write(self, batch: list[tuple[Any, ...]]) -> None:
-        from toolorch.backends.lineage.events import finish_event, start_event, to_dict
+        from toolorch.lineage.events import finish_event, start_event, to_dict
 
         events = []
         for item in batch:
@@ -124,7 +125,7 @@ class LineageWriter:
 
 
 class LineageObserver:
-    """toolorch.engine.observer.RunObserver emitting OpenLineage START and COMPLETE/FAIL events.
+    """toolorch.core.runs.RunObserver emitting OpenLineage START and COMPLETE/FAIL events.
 
     Pass the engine's `services` to share the writer with the lineage tool (exact
     read-your-writes); without it the tool sees a run a few milliseconds after it finished.

@@ -8,8 +8,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolorch.backends.base import Dataset
-from toolorch.engine.observer import RunInfo, RunObserver, RunOutcome
+from toolorch.core.datasets import Dataset
+from toolorch.core.runs import RunInfo, RunObserver, RunOutcome
+from toolorch.errors import BackendError
 
 COMPONENTS_ERROR = "n8n_generate_components: no theorem in Spec.lean to turn into a node"
 
@@ -34,7 +35,7 @@ def run_tool(observer: RunObserver, tool: str, inputs: list[Dataset], outputs: l
     outcome = RunOutcome(
         success=error is None, ended_at=time.time(), inputs=inputs,
         outputs=outputs if error is None else [],
-        error=None if error is None else {"kind": "backend", "message": error, "retryable": False})
+        error=None if error is None else BackendError(error))
     observer.run_finished(info, outcome)
     return info.run_id
 

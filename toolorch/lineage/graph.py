@@ -21,13 +21,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from toolorch.stores.lineage import DatasetKey, DatasetRecord, RunRecord
+from toolorch.lineage.store import DatasetKey, DatasetRecord, RunRecord
 
 DEFAULT_DEPTH = 20
 
 
 class LineageReader(Protocol):
-    """What the walk needs from a store (toolorch.stores.lineage.LineageStore implements it)."""
+    """What the walk needs from a store (toolorch.lineage.store.LineageStore implements it)."""
 
     def runs_touching(self, keys: Iterable[DatasetKey], io: str) -> set[str]: ...
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from openlineage.client.event_v2 import RunEvent
 
-    from toolorch.backends.base import Dataset
-    from toolorch.engine.observer import RunInfo, RunOutcome
+    from toolorch.core.datasets import Dataset
+    from toolorch.core.runs import RunInfo, RunOutcome
 
 JOB_NAMESPACE = "toolorch"
 #: Job name of the parent run of orchestrated steps (the workflow itself).
@@ -149,12 +149,12 @@ def finish_event(run: RunInfo, outcome: RunOutcome) -> RunEvent:
     from openlineage.client.facet_v2 import error_message_run
 
     extra: dict[str, Any] = {"durationMs": round((outcome.ended_at - run.started_at) * 1000, 3)}
-    if outcome.error:
-        extra["errorKind"] = str(outcome.error.get("kind", "error"))
-        extra["retryable"] = bool(outcome.error.get("retryable", False))
+    if outcome.error is not None:
+        extra["errorKind"] = outcome.error.kind
+        extra["retryable"] = outcome.error.retryable
     run_obj = _run(run, extra)
     if not outcome.success:
-        message = str((outcome.error or {}).get("message") or "tool run failed (no message)")
+        message = (outcome.error.message if outcome.error else "") or "tool run failed (no message)"
         run_obj.facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
             message=message, programmingLanguage="python", producer=producer_uri())
     inputs = [InputDataset(namespace=d.namespace, name=d.name, facets=_dataset_facets(d))

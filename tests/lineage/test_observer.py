@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from toolorch.backends.base import Dataset
-from toolorch.backends.lineage.events import as_uuid, finish_event, start_event, to_dict
-from toolorch.backends.lineage.observer import LineageObserver
 from toolorch.config import Settings
-from toolorch.engine.observer import RunInfo, RunOutcome
-from toolorch.stores.lineage import LineageStore
+from toolorch.core.datasets import Dataset
+from toolorch.core.runs import RunInfo, RunOutcome
+from toolorch.errors import ToolTimeoutError
+from toolorch.lineage.events import as_uuid, finish_event, start_event, to_dict
+from toolorch.lineage.observer import LineageObserver
+from toolorch.lineage.store import LineageStore
 
 from .pipeline import run_tool
 
@@ -28,7 +29,7 @@ def test_events_match_openlineage_serde_and_keep_engine_run_ids() -> None:
     info = RunInfo(run_id="abc-2", tool="scip_index_code", args={"p": Path("/x")},
                    started_at=time.time(), workflow_id="wf 7")
     outcome = RunOutcome(False, time.time(), [Dataset.file("/tmp/src", kind="dir")], [],
-                         error={"kind": "timeout", "message": "timed out after 1s", "retryable": True})
+                         error=ToolTimeoutError("timed out after 1s"))
     for event in (start_event(info), finish_event(info, outcome)):
         assert to_dict(event) == Serde.to_dict(event)
     fail = to_dict(finish_event(info, outcome))
@@ -97,10 +98,10 @@ def test_out_of_order_events_keep_the_terminal_state(tmp_path: Path) -> None:
 _WRITER = textwrap.dedent("""
     import sys, time, uuid
     from pathlib import Path
-    from toolorch.backends.base import Dataset
-    from toolorch.backends.lineage.observer import LineageObserver
+    from toolorch.core.datasets import Dataset
+    from toolorch.lineage.observer import LineageObserver
     from toolorch.config import Settings
-    from toolorch.engine.observer import RunInfo, RunOutcome
+    from toolorch.core.runs import RunInfo, RunOutcome
     home, tag, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     obs = LineageObserver(Settings(home=home, allowed_roots=str(home)))
     shared = Dataset.file(home / "shared.scip")

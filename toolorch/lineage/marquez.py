@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from toolorch.errors import BackendError
 
 if TYPE_CHECKING:
-    from toolorch.stores.lineage import LineageStore
+    from toolorch.lineage.store import LineageStore
 
 log = logging.getLogger(__name__)
 
