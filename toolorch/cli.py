@@ -210,6 +210,10 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     return demo_main(project=Path(ns.project) if ns.project else None)
 
 
+#: `toolorch bench NAME` runs `toolorch.bench.NAME.main(rest)`.
+BENCHMARKS = ["overhead", "core", "index", "scale", "search", "generators", "policy", "learn", "intent"]
+
+
 def cmd_bench(ns: argparse.Namespace) -> int:
     import importlib
 
@@ -273,8 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--project", help="project directory (default: the bundled sample)")
     s.set_defaults(fn=cmd_demo)
 
-    s = sub.add_parser("bench", help="benchmarks: overhead, core, index, scale, search, policy, learn, intent")
-    s.add_argument("which", choices=["overhead", "core", "index", "scale", "search", "policy", "learn", "intent"])
+    s = sub.add_parser("bench", help=f"benchmarks: {', '.join(BENCHMARKS)}")
+    s.add_argument("which", choices=BENCHMARKS)
     s.add_argument("rest", nargs=argparse.REMAINDER, help="options of that benchmark (--help)")
     s.set_defaults(fn=cmd_bench)
 

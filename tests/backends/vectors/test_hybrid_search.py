@@ -250,7 +250,7 @@ async def test_index_code_warms_up_before_the_indexer_runs(tmp_path: Path,
     ctx = _ctx(tmp_path / "home", tmp_path, embedder)
     seen: list[int] = []
 
-    async def indexer(*args: Any) -> Any:
+    async def indexer(*args: Any, **kwargs: Any) -> Any:
         seen.append(embedder.started)  # what the indexer run sees: the model already loading
         raise BackendError("stop here")
 

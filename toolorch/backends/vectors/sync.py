@@ -263,10 +263,10 @@ class VectorSync:
         if generation is None:
             self.store.delete_project(SYMBOLS_COLLECTION, project)
             self.marker.forget(project)
-            return {"points": 0, "embedded": 0, "deleted": 0}
+            return {"points": 0, "embedded": 0, "deleted": 0, "rewritten": 0}
         if self.marker.entry(project).get("generation") == generation:
             return {"points": int(self.marker.entry(project).get("points") or 0),
-                    "embedded": 0, "deleted": 0}  # another process did it while we waited
+                    "embedded": 0, "deleted": 0, "rewritten": 0}  # unchanged, or another process did it
         wanted = {pid: (text, payload) for pid, text, payload in
                   (symbol_point(d, self.recipe) for d in docs)}
         self.store.ensure_collection(SYMBOLS_COLLECTION, self.embedder.dimension)
