@@ -73,7 +73,7 @@ class App:
         offered = self.recommender.taken(session_id, tool)
         policy = self.engine.policy
         if offered is not None:
-            await anyio.to_thread.run_sync(self.followed.record, session_id, offered, tool)
+            self.followed.record(session_id, offered, tool)   # in memory; flushed in the background
         if policy is None:
             if self.engine.settings.policy_enabled and not self._policy_loading and self._background is not None:
                 self._policy_loading = True    # from the next call on, suggestions come
@@ -212,6 +212,16 @@ async def on_read_resource(ctx: ServerRequestContext[App], params: types.ReadRes
     return await resources.read_resource(app.engine, app.results, str(params.uri))
 
 
+FLUSH_S = 5.0   # how often followed-suggestion rows reach the data dir
+
+
+async def _flush_every(log: SuggestionLog, seconds: float) -> None:
+    while True:
+        await anyio.sleep(seconds)
+        if log.pending:
+            await anyio.to_thread.run_sync(log.flush)
+
+
 def build_server(settings: Settings | None = None, registry: Registry | None = None) -> Server[App]:
     @asynccontextmanager
     async def lifespan(_: Server[App]) -> AsyncIterator[App]:
@@ -227,11 +237,12 @@ def build_server(settings: Settings | None = None, registry: Registry | None = N
         try:
             async with engine, anyio.create_task_group() as background:
                 app = App(engine, relay, background)
+                background.start_soon(_flush_every, app.followed, FLUSH_S)
                 try:
                     yield app
                 finally:
                     background.cancel_scope.cancel()
-                    app.followed.close()
+                    await anyio.to_thread.run_sync(app.followed.close)
         finally:
             logging.getLogger("toolorch").removeHandler(relay)
 

@@ -59,7 +59,7 @@ async def _engine_overhead(repeats: int) -> dict[str, Any]:
         settings = Settings(home=Path(home), registry_dir=BENCH_REGISTRY, policy_enabled=False)
         async with Engine(settings) as engine:
             orch = Orchestrator(engine)
-            req = OrchestrateRequest(goal="bench", inputs={"seed": "x"}, strategy="sequential")
+            req = OrchestrateRequest(goal="bench", inputs={"seed": "x"}, strategy="sequential", deliverable="all")
             first = await orch.run(req)  # fills the cache
             assert first.success, first.to_dict()
             samples = []

@@ -66,7 +66,8 @@ class Orchestrator:
         session_id: str = "",
     ) -> WorkflowResult:
         start = time.perf_counter()
-        progress = progress if isinstance(progress, MonotonicProgress) else MonotonicProgress(progress)
+        if progress is not no_progress and not isinstance(progress, MonotonicProgress):
+            progress = MonotonicProgress(progress)
         if req.feedback is not None and not req.goal.strip() and not req.steps:
             note = await apply_feedback(self.engine, req.feedback)
             return WorkflowResult(req.feedback.workflow_id, "", req.strategy.value, True, [],
@@ -77,8 +78,10 @@ class Orchestrator:
         if req.steps:
             plan = plan_request(self.engine.registry, req, available, notes)
             sel = for_steps(plan) if req.strategy is Strategy.AUTO else Selection(req.strategy, "requested")
+        elif req.deliverable is None and req.strategy is not Strategy.RL_OPTIMIZED:
+            sel = await anyio.to_thread.run_sync(self._select, req, available)  # reads the goal: the model
         else:
-            sel = await anyio.to_thread.run_sync(self._select, req, available)
+            sel = self._select(req, available)
         if sel.ask is not None:
             return WorkflowResult(new_id(), req.goal, sel.strategy.value, False, [], planner="intent",
                                   notes=[*notes, sel.ask], selection=sel.to_dict(),
@@ -140,6 +143,11 @@ class Orchestrator:
             args = run.bind(step)
             if isinstance(args, StepResult):  # refused before it ran
                 return args
+            if progress is no_progress:  # nobody listens: no messages to build
+                result = await self.engine.execute(step.tool, args, roots=roots, workflow_id=run.workflow_id,
+                                                   strategy=run.req.strategy.value)
+                run.done_steps += 1
+                return StepResult(step.index, step.tool, args, result=result, probability=step.probability)
             label = f"step {step.index + 1}/{total} {step.tool}"
             await progress(run.done_steps, total, f"{label} started")
             result = await self.engine.execute(

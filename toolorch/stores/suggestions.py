@@ -1,6 +1,10 @@
 """How often agents follow the policy's suggestions: one row per direct call that came after a
 suggestion in the same session (offered tools, the tool then called). SQLite (WAL) in the data
-dir, shared by every server process; `toolorch status` reads `summary()`."""
+dir, shared by every server process; `toolorch status` reads `summary()`.
+
+`record` only appends in memory (it runs on a call's answer path); `flush` writes what is pending
+in one transaction — the server does so every few seconds from its background task group, and
+at shutdown."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ class SuggestionLog:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._conn: Any = None
+        self.pending: list[tuple[float, str, str, str, int, int]] = []
 
     def _db(self) -> Any:
         if self._conn is None:
@@ -33,12 +38,18 @@ class SuggestionLog:
     def record(self, session: str, offered: list[str], taken: str) -> bool:
         """Log what the agent did after a suggestion; True when it took one of them."""
         rank = offered.index(taken) + 1 if taken in offered else 0
-        with self._lock:
-            db = self._db()
-            db.execute("INSERT INTO followed VALUES (?, ?, ?, ?, ?, ?)",
-                       (time.time(), session, json.dumps(offered), taken, int(rank > 0), rank))
-            db.commit()
+        self.pending.append((time.time(), session, json.dumps(offered), taken, int(rank > 0), rank))
         return rank > 0
+
+    def flush(self) -> int:
+        """Write the pending rows (blocking: call from a worker thread); how many."""
+        with self._lock:
+            rows, self.pending = self.pending, []
+            if rows:
+                db = self._db()
+                db.executemany("INSERT INTO followed VALUES (?, ?, ?, ?, ?, ?)", rows)
+                db.commit()
+        return len(rows)
 
     def summary(self) -> dict[str, Any]:
         if not self.path.exists():
@@ -51,6 +62,7 @@ class SuggestionLog:
                 "follow_rate": round(k / n, 3) if n else None}
 
     def close(self) -> None:
+        self.flush()
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
