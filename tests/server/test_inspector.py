@@ -41,3 +41,17 @@ def test_inspector_lists_and_calls(tmp_path: Path) -> None:
     bad = inspector(home, "--method", "tools/call", "--tool-name", "flaky", "--tool-arg", "key=k")
     out = json.loads(bad.stdout)
     assert out.get("isError") is True and "fail_times" in out["content"][0]["text"]
+
+
+def test_inspector_reads_prompts_templates_and_sets_the_log_level(tmp_path: Path) -> None:
+    """These exited 1 with -32601 before issue 14."""
+    home = tmp_path / "home"
+    prompts = inspector(home, "--method", "prompts/list")
+    assert prompts.returncode == 0, prompts.stderr
+    assert "find_callers" in [p["name"] for p in json.loads(prompts.stdout)["prompts"]]
+    templates = inspector(home, "--method", "resources/templates/list")
+    assert templates.returncode == 0, templates.stderr
+    uris = [t["uriTemplate"] for t in json.loads(templates.stdout)["resourceTemplates"]]
+    assert "toolorch://projects/{project}/facts" in uris
+    level = inspector(home, "--method", "logging/setLevel", "--log-level", "info")
+    assert level.returncode == 0 and json.loads(level.stdout) == {}, level.stderr
