@@ -242,7 +242,7 @@ def build_server(settings: Settings | None = None, registry: Registry | None = N
                     yield app
                 finally:
                     background.cancel_scope.cancel()
-                    await anyio.to_thread.run_sync(app.followed.close)
+                    app.followed.close()   # writes what is pending (a few rows at most: blocking is fine here)
         finally:
             logging.getLogger("toolorch").removeHandler(relay)
 
