@@ -43,6 +43,7 @@ class Experience:
     cost: float = 0.0
     attempts: int = 1
     cached: bool = False
+    features: dict[str, Any] = field(default_factory=dict)  # more of the state: context, failed calls (rl.State.features)
     ts: float = field(default_factory=time.time)
     id: str = field(default_factory=new_id)
 

@@ -51,15 +51,14 @@ class ReinforceAgent(Agent):
     ) -> None:
         import torch
 
-        from toolorch.rl.policy import PolicyConfig, build_policy
+        from toolorch.rl.policy import PolicyConfig, policy_for
         from toolorch.rl.state import StateEncoder
 
         torch.set_num_threads(1)
         self.name = name
         config = policy_config or PolicyConfig.preset("default")
         self.encoder = StateEncoder(registry, embed_fn, goal_dim=config.goal_dim, max_history=config.max_history)
-        vocab = self.encoder.vocab
-        self.policy = build_policy(config, vocab.n_tokens, vocab.n_actions, seed).eval()
+        self.policy = policy_for(self.encoder, config, seed).eval()
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=lr, eps=1e-5)
         self.generator = torch.Generator().manual_seed(seed)
         self.cost_coef, self.ent_coef, self.vf_coef = cost_coef, ent_coef, vf_coef
