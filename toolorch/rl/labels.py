@@ -66,3 +66,39 @@ def provenance(roots: Iterable[int], used: Mapping[int, Iterable[int]]) -> set[i
             seen.add(i)
             todo.extend(used.get(i, ()))
     return seen
+
+
+# -- goals without a deliverable --------------------------------------------------------------
+# Production has no deliverable to walk back from when an agent gives only a goal. What it does
+# observe (issue 9, point 3): which outputs were USED (a later call — in this workflow or later in
+# the session — consumed them) and the agent's feedback on the workflow. "Every success is
+# desirable" would reward running every tool, so neither rule below credits an unused success.
+
+
+def used_output_labels(steps: Sequence[StepTrace], used_later: Iterable[int] = (),
+                       feedback: bool | None = None) -> list[bool]:
+    """Desirable (True) or not, per step, for a goal without a deliverable.
+
+    `used_later`: indices of the steps whose outputs a call AFTER the workflow consumed (the agent
+    used them). A step is desirable when it succeeded and is in the provenance of those uses (it
+    was used, or a credited step consumed what it made). `feedback` overrides: False makes every
+    step undesirable; True with no observed use credits every successful step (the agent vouched
+    for the whole workflow), and with observed uses credits their provenance as without it."""
+    if feedback is False:
+        return [False] * len(steps)
+    roots = [i for i in used_later if 0 <= i < len(steps)]
+    if feedback is True and not roots:
+        return [s.ran and s.success for s in steps]
+    credited = provenance(roots, {i: s.used for i, s in enumerate(steps)})
+    return [s.ran and s.success and i in credited for i, s in enumerate(steps)]
+
+
+def stop_label(served: bool | None, feedback: bool | None = None) -> bool | None:
+    """The label of a STOP: desirable exactly when the goal was served when it stopped.
+
+    `served`: what the caller observed (the deliverable existed; in production: every output the
+    agent used afterwards had been made before the STOP). Feedback overrides it. None when neither
+    is known: such a STOP is not a training example (its label would be a guess)."""
+    if feedback is not None:
+        return feedback
+    return served

@@ -109,6 +109,7 @@ class StepRecord:
     skipped: str | None = None
     desirable: bool = False
     inputs_from: set[int] = field(default_factory=set)   # steps whose artifacts it consumed
+    features: dict[str, Any] = field(default_factory=dict)  # State.features() before the step
 
 
 @dataclass
@@ -211,7 +212,7 @@ class EpisodeRun:
                        action=s.action, desirable=s.desirable, success=s.success, label_source="goal",
                        propensity=s.prob, workflow_id=self.workflow_id, step=i, strategy="bench",
                        error_kind=None if s.success else ("budget" if s.skipped else "simulated"),
-                       latency_s=s.latency_ms / 1e3, cost=s.cost)
+                       latency_s=s.latency_ms / 1e3, cost=s.cost, features=dict(s.features))
             for i, s in enumerate(self.steps)
         ]
         if self.stopped:
