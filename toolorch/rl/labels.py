@@ -102,3 +102,46 @@ def stop_label(served: bool | None, feedback: bool | None = None) -> bool | None
     if feedback is not None:
         return feedback
     return served
+
+
+# -- cost ---------------------------------------------------------------------------------------
+class CostReference:
+    """Which maker of an artifact is cost-efficient where, learned from outcomes.
+
+    Served-the-goal labels do not see cost: when two tools make the same artifacts and both
+    succeed, both are desirable, and the policy has no reason to prefer the cheaper one. This keeps,
+    per (artifacts a tool makes, context key), each tool's calls, successes and spend, so its
+    expected cost to a success is spend / successes; `efficient` says whether a tool is within
+    `tolerance` of the best such maker seen in that key (a tool never seen to succeed there is not
+    judged: True). `relabel` turns a desirable step of an inefficient maker undesirable. One per
+    data dir (the engine) or per agent (the benchmark: every learner gets the same labels).
+    """
+
+    def __init__(self, tolerance: float = 0.25) -> None:
+        if tolerance < 0:
+            raise ValueError(f"tolerance must be ≥ 0 (got {tolerance})")
+        self.tolerance = tolerance
+        self._stats: dict[tuple[frozenset[str], str], dict[str, list[float]]] = {}
+
+    def observe(self, made: frozenset[str], key: str, tool: str, cost: float, success: bool) -> None:
+        row = self._stats.setdefault((made, key), {}).setdefault(tool, [0.0, 0.0, 0.0])
+        row[0] += 1.0
+        row[1] += float(success)
+        row[2] += float(cost)
+
+    def expected_cost(self, made: frozenset[str], key: str, tool: str) -> float | None:
+        """Spend per success of `tool` there (None before its first success)."""
+        row = self._stats.get((made, key), {}).get(tool)
+        return row[2] / row[1] if row and row[1] else None
+
+    def efficient(self, made: frozenset[str], key: str, tool: str) -> bool:
+        mine = self.expected_cost(made, key, tool)
+        rows = self._stats.get((made, key), {})
+        known = [c for t in rows if (c := self.expected_cost(made, key, t)) is not None]
+        if mine is None or not known:
+            return True
+        return mine <= (1.0 + self.tolerance) * min(known) + 1e-9
+
+    def relabel(self, labels: Sequence[bool], tools: Sequence[str], made: Sequence[frozenset[str]], key: str) -> list[bool]:
+        """`labels` with every desirable step of an inefficient maker made undesirable."""
+        return [good and self.efficient(m, key, t) for good, t, m in zip(labels, tools, made, strict=True)]

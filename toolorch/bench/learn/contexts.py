@@ -36,7 +36,7 @@ from toolorch.bench.learn.env import EpisodeRun, StepRecord
 from toolorch.bench.learn.suite import Task
 from toolorch.errors import ConfigError
 from toolorch.rl.context import Context, RecentOutcomes
-from toolorch.rl.labels import StepTrace, served_goal, stop_label, used_output_labels
+from toolorch.rl.labels import CostReference, StepTrace, served_goal, stop_label, used_output_labels
 from toolorch.rl.mask import args_key, blocked_tools, record_failure
 from toolorch.rl.state import State, useful_tools
 from toolorch.stores.experience import STOP, Experience
@@ -200,6 +200,7 @@ class ContextRun(EpisodeRun):
     recent: RecentOutcomes | None = None
     failed_calls: tuple[tuple[str, str], ...] = ()
     stop_desirable: bool | None = None
+    costs: CostReference | None = None     # the cost-efficiency relabelling (same for every learner)
 
     @property
     def hidden(self) -> bool:
@@ -213,6 +214,9 @@ class ContextRun(EpisodeRun):
         if self.recent is None:
             return self.context
         return Context(self.context.language, self.context.size, self.context.backends, self.recent.snapshot())
+
+    def cost_key(self) -> str:
+        return f"{self.context.language}|{self.context.size}"
 
     def call_key(self, tool: str) -> str:
         return args_key(self.registry.dataflow.bind(tool, self.artifacts))
@@ -240,6 +244,10 @@ class ContextRun(EpisodeRun):
             labels = used_output_labels(traces, [] if maker is None else [maker])
         else:
             labels = served_goal(traces, d, maker, self.registry.dataflow)
+        if self.costs is not None and self.project is not None:
+            flow = self.registry.dataflow
+            labels = self.costs.relabel(labels, [s.action for s in self.steps],
+                                        [flow.made_by[s.action] for s in self.steps], self.cost_key())
         for s, good in zip(self.steps, labels, strict=True):
             s.desirable = good
         self.stop_desirable = stop_label(self.delivered) if self.stopped else None
@@ -262,6 +270,7 @@ class ContextEnv:
         self.episodes, self.max_steps = max(1, episodes), max_steps
         self.projects = {p.id: p for p in suite.projects}
         self.recent: dict[str, RecentOutcomes] = {}
+        self.costs = CostReference()
         self.record = True          # False in evaluations: they leave no trace
 
     def project_of(self, task: Task) -> Project:
@@ -283,7 +292,7 @@ class ContextEnv:
         else:
             ctx = Context(p.language, p.size, backends)
         return ContextRun(task, self.registry, self.max_steps, episode=episode, noise=noise, project=p,
-                          context=ctx, recent=recent)
+                          context=ctx, recent=recent, costs=self.costs)
 
     def step(self, run: EpisodeRun, action: str, prob: float | None = None) -> StepRecord | None:
         assert isinstance(run, ContextRun) and run.project is not None
@@ -312,6 +321,8 @@ class ContextEnv:
                 run.failed_calls = record_failure(run.failed_calls, action, key, retryable=False)
             if run.recent is not None:
                 run.recent.record(action, ok)
+            if self.record:
+                self.costs.observe(self.registry.dataflow.made_by[action], run.cost_key(), action, cost, ok)
         record.features = features
         if run.done:
             run.label()

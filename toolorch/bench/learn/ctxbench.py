@@ -42,7 +42,7 @@ SWEEP: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "vw_squarecb": [(f"γ={v:g}", {"param": v}) for v in (10.0, 100.0, 1000.0)],
     "linucb": [(f"α={v:g}", {"alpha": v}) for v in (0.1, 0.3, 1.0)],
     "reinforce": [(f"lr={v:g}", {"lr": v}) for v in (1e-4, 3e-4, 1e-3)],
-    "kto": [(f"lr={v:g}", {"lr": v}) for v in (1e-4, 3e-4, 1e-3)],
+    "kto": [(f"lr={v:g}", {"lr": v}) for v in (5e-5, 1e-4, 2e-4)],
 }
 NON_LEARNING = ("registry_planner", "nn_intent_planner")
 FAMILIES = tuple(SWEEP)
@@ -302,3 +302,53 @@ def run(opts: CtxOptions, registry_dir: Path, progress: Callable[[str], None] = 
     return {"env": opts.env, "episodes": opts.episodes, "tuning_seeds": opts.tuning_seeds, "seeds": opts.seeds,
             "chosen": chosen, "sweep": sweep_summary, "agents": summary, "goals": goals(summary),
             "wall_seconds": round(time.perf_counter() - t0, 1)}
+
+
+# -- output -----------------------------------------------------------------------------------
+def markdown(result: dict[str, Any]) -> str:
+    """The untouched seeds' table (mean ± std over seeds) and the sweep, as README markdown."""
+    def cell(stat: dict[str, Any], digits: int = 1) -> str:
+        if not stat or stat.get("mean") is None:
+            return "–"
+        return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
+
+    lines = [f"| agent ({result['env']}, seeds {result['seeds'][0]}–{result['seeds'][-1]}) | success regret | cost regret "
+             f"| held-out success / oracle | cost per success / oracle | ep→95% (never = {result['episodes'] + 1}) |",
+             "|---|---|---|---|---|---|"]
+    rows = sorted(result["agents"].items(), key=lambda kv: kv[1]["regret_success"]["mean"] or 0.0)
+    for name, s in rows:
+        lines.append(f"| {name} | {cell(s['regret_success'])} | {cell(s['regret_cost'])} | "
+                     f"{cell(s['heldout_vs_oracle'], 3)} | {cell(s['cost_per_success_vs_oracle'], 2)} | "
+                     f"{cell(s['episodes_to_95'], 0)} |")
+    if result.get("sweep"):
+        lines += ["", f"Sweep on tuning seeds {result['tuning_seeds']} (mean success regret / cost regret; kept = *):", ""]
+        by_family: dict[str, list[str]] = {}
+        for name, s in result["sweep"].items():
+            mark = "*" if result["chosen"].get(s["family"]) == s["label"] else ""
+            by_family.setdefault(s["family"], []).append(
+                f"{s['label'] or '–'} {s['regret_success']['mean']:.1f} / {s['regret_cost']['mean']:.0f}{mark}")
+        lines += [f"- {f}: " + "; ".join(v) for f, v in by_family.items()]
+    return "\n".join(lines)
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for name, s in sorted(result["agents"].items()):
+        if s["family"] == "oracle":
+            continue
+        curve = s["regret_success_curve_mean"]
+        ax.plot(range(1, len(curve) + 1), curve, "-" if s["family"] == "kto" else "--", label=name,
+                lw=2.2 if s["family"] == "kto" else 1.0)
+    ax.set_xlabel("episode")
+    ax.set_ylabel("cumulative success regret vs the oracle (mean over seeds)")
+    ax.set_title(f"bench learn --env {result['env']}: seeds {result['seeds'][0]}–{result['seeds'][-1]}")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
