@@ -11,6 +11,7 @@ Every feature becomes one token for the policy (see `StateEncoder.tokens`):
     ctx:size:<small|medium|large>                 (`size_bucket(lines)`)
     ctx:backend:<embedded|http|mcp>  + the tool   (one per tool whose binding is given)
     ctx:recent:<bad|mixed|good>      + the tool   (one per tool with ≥ MIN_RECENT recent calls)
+    ctx:deliverable:<yes|no>                      (the request names a deliverable, or only a goal)
 
 Token names never contain a tool name: a tool-specific token points at the tool's own
 representation instead (its description embedding), so a tool registered later is understood at
@@ -59,6 +60,7 @@ class Context:
     size: str | None = None                                  # a SIZES bucket
     backends: tuple[tuple[str, str], ...] = ()               # (tool, backend kind) bound now
     recent: tuple[tuple[str, float, int], ...] = ()          # (tool, success rate, calls) in this data dir
+    deliverable: bool | None = None                          # True: the workflow ends when it is made
 
     def __post_init__(self) -> None:
         if self.size is not None and self.size not in SIZES:
@@ -68,7 +70,8 @@ class Context:
 
     @property
     def empty(self) -> bool:
-        return self.language is None and self.size is None and not self.backends and not self.recent
+        return (self.language is None and self.size is None and not self.backends and not self.recent
+                and self.deliverable is None)
 
     def tokens(self) -> list[tuple[str, str | None]]:
         """(token name, tool it refers to or None), in a fixed order."""
@@ -83,10 +86,12 @@ class Context:
         for tool, rate, calls in self.recent:
             if calls >= MIN_RECENT:
                 out.append((f"ctx:recent:{recent_bucket(rate)}", tool))
+        if self.deliverable is not None:
+            out.append((f"ctx:deliverable:{'yes' if self.deliverable else 'no'}", None))
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"language": self.language, "size": self.size,
+        return {"language": self.language, "size": self.size, "deliverable": self.deliverable,
                 "backends": [list(b) for b in self.backends], "recent": [list(r) for r in self.recent]}
 
     @classmethod
@@ -97,13 +102,15 @@ class Context:
             language=data.get("language"), size=data.get("size"),
             backends=tuple(tuple(b) for b in data.get("backends", ())),   # type: ignore[misc]
             recent=tuple(tuple(r) for r in data.get("recent", ())),       # type: ignore[misc]
+            deliverable=data.get("deliverable"),
         )
 
     @staticmethod
     def token_names() -> list[str]:
         """Every context token the encoder can emit (the vocabulary does not depend on tools)."""
         return ([f"ctx:language:{x}" for x in LANGUAGES] + [f"ctx:size:{x}" for x in SIZES]
-                + [f"ctx:backend:{x}" for x in BACKENDS] + [f"ctx:recent:{x}" for x in RECENT])
+                + [f"ctx:backend:{x}" for x in BACKENDS] + [f"ctx:recent:{x}" for x in RECENT]
+                + ["ctx:deliverable:yes", "ctx:deliverable:no"])
 
 
 class RecentOutcomes:

@@ -145,3 +145,14 @@ class CostReference:
     def relabel(self, labels: Sequence[bool], tools: Sequence[str], made: Sequence[frozenset[str]], key: str) -> list[bool]:
         """`labels` with every desirable step of an inefficient maker made undesirable."""
         return [good and self.efficient(m, key, t) for good, t, m in zip(labels, tools, made, strict=True)]
+
+
+def hindsight_stop(step_labels: Sequence[bool], served: bool) -> int | None:
+    """Where a STOP would have been right, in hindsight: the step index just after the last step
+    that served the goal (its outputs were used), when the goal was served; None otherwise. A
+    workflow that went on past it (useless steps, each undesirable) gets a desirable STOP example
+    at that state: the policy learns to stop although it seldom tried to (a policy that never
+    samples STOP would otherwise never see one desirable STOP)."""
+    if not served or not any(step_labels):
+        return None
+    return 1 + max(i for i, good in enumerate(step_labels) if good)

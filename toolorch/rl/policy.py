@@ -69,10 +69,13 @@ class PolicyConfig:
     untrained policy that gives it 1/(feasible + 1) at every step ends many early episodes
     there; a negative bias starts it below the tools (optimistic about trying one), and the
     labels teach it when STOP is right."""
-    text_scale: float = 5.0
+    text_scale: float = 20.0
     """Initial α, the weight of cos(goal, tool description) in a tool's logit (learned). It is the
     zero-shot prior: a tool never trained on is scored by it alone. Cosines of MiniLM embeddings
-    differ by ≈ 0.1–0.4 between a fitting and an unrelated tool, so 5 gives 0.5–2 logits."""
+    differ by ≈ 0.1–0.4 between a fitting and an unrelated tool. With 5 (0.5–2 logits) sampling
+    over MetaTool's 199 tools was nearly uniform, almost every pick was wrong and KTO's held-out
+    NDCG@5 fell from 0.66 to 0.25 in 2,000 queries; with 20 it rose to 0.67 (and α stayed ≈ 20);
+    on `--env contexts` (seed 0) held-out success 0.83 → 0.92 of 0.93 for the oracle."""
 
     @classmethod
     def preset(cls, name: str) -> PolicyConfig:

@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sweep", action="store_true", help="contexts/drift: skip the sweep, first configurations")
     p.add_argument("--families", default=None, help="contexts/drift: agent families (default: all)")
     p.add_argument("--contexts", type=Path, default=None, help="contexts suite JSON (suites/contexts.json)")
+    p.add_argument("--chosen-from", type=Path, default=None,
+                   help="contexts/drift: skip the sweep, use the configurations chosen in this result JSON")
     return p
 
 
@@ -143,7 +145,9 @@ def _run_contexts(ns: argparse.Namespace, out: Path) -> int:
     def seeds(text: str) -> list[int]:
         return [int(s) for s in text.split(",") if s.strip()]
 
-    opts = CtxOptions(env=ns.env, suite=ns.suite, contexts=ns.contexts, sweep=not ns.no_sweep)
+    opts = CtxOptions(env=ns.env, suite=ns.suite, contexts=ns.contexts, sweep=not (ns.no_sweep or ns.chosen_from))
+    if ns.chosen_from:
+        opts.chosen = dict(json.loads(ns.chosen_from.read_text(encoding="utf-8"))["chosen"])
     if ns.quick:
         opts.episodes, opts.tuning_seeds, opts.seeds, opts.window = 40, [0], [1], 20
     if ns.episodes is not None:

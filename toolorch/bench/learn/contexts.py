@@ -36,7 +36,7 @@ from toolorch.bench.learn.env import EpisodeRun, StepRecord
 from toolorch.bench.learn.suite import Task
 from toolorch.errors import ConfigError
 from toolorch.rl.context import Context, RecentOutcomes
-from toolorch.rl.labels import CostReference, StepTrace, served_goal, stop_label, used_output_labels
+from toolorch.rl.labels import CostReference, StepTrace, hindsight_stop, served_goal, stop_label, used_output_labels
 from toolorch.rl.mask import args_key, blocked_tools, record_failure
 from toolorch.rl.state import State, useful_tools
 from toolorch.stores.experience import STOP, Experience
@@ -213,7 +213,8 @@ class ContextRun(EpisodeRun):
     def current_context(self) -> Context:
         if self.recent is None:
             return self.context
-        return Context(self.context.language, self.context.size, self.context.backends, self.recent.snapshot())
+        return Context(self.context.language, self.context.size, self.context.backends, self.recent.snapshot(),
+                       self.context.deliverable)
 
     def cost_key(self) -> str:
         return f"{self.context.language}|{self.context.size}"
@@ -257,6 +258,13 @@ class ContextRun(EpisodeRun):
         if self.stopped and exps and exps[-1].action == STOP:
             exps[-1].desirable = bool(self.stop_desirable)
             exps[-1].features = self.state().features()
+        k = hindsight_stop([s.desirable for s in self.steps], self.delivered) if self.hidden else None
+        if k is not None and k < len(self.steps):     # it went on after the goal was served
+            s = self.steps[k]
+            exps.append(Experience(goal=self.task.goal, inputs_present=self.inputs, artifacts=s.artifacts_before,
+                                   history=s.history_before, action=STOP, desirable=True, success=True,
+                                   label_source="hindsight", workflow_id=self.workflow_id, step=k,
+                                   strategy="bench", features=dict(s.features)))
         return exps
 
 
@@ -286,11 +294,12 @@ class ContextEnv:
         backends = tuple((t, self.params.backend(t, p)) for t in self.registry.names
                          if t in p.backends or self.params.backend(t, p) != "embedded")
         recent = self.recent.setdefault(p.id, RecentOutcomes()) if self.record else None
+        visible = not task.extra.get("hidden", False)
         if not self.record:
             snapshot = self.recent.get(p.id)
-            ctx = Context(p.language, p.size, backends, snapshot.snapshot() if snapshot else ())
+            ctx = Context(p.language, p.size, backends, snapshot.snapshot() if snapshot else (), visible)
         else:
-            ctx = Context(p.language, p.size, backends)
+            ctx = Context(p.language, p.size, backends, deliverable=visible)
         return ContextRun(task, self.registry, self.max_steps, episode=episode, noise=noise, project=p,
                           context=ctx, recent=recent, costs=self.costs)
 

@@ -60,6 +60,8 @@ class CtxOptions:
     suite: Path | None = None
     contexts: Path | None = None
     sweep: bool = True
+    chosen: dict[str, str] = field(default_factory=dict)
+    """Configurations chosen elsewhere (another environment's sweep) when `sweep` is off."""
 
 
 @dataclass
@@ -282,7 +284,7 @@ def goals(summary: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def run(opts: CtxOptions, registry_dir: Path, progress: Callable[[str], None] = logger.info) -> dict[str, Any]:
     t0 = time.perf_counter()
-    chosen: dict[str, str] = {}
+    chosen: dict[str, str] = dict(opts.chosen)
     sweep_summary: dict[str, Any] = {}
     if opts.sweep:
         items = [Item(f, label, params, s) for f in opts.families for label, params in SWEEP[f]
