@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 #: The args key assumed for a tool whose current arguments the caller did not give.
@@ -30,10 +30,10 @@ SAME_ARGS = "*"
 
 class _HasCalls(Protocol):
     @property
-    def failed_calls(self) -> tuple[tuple[str, str], ...]: ...
+    def failed_calls(self) -> Sequence[tuple[str, str]]: ...
 
     @property
-    def call_keys(self) -> tuple[tuple[str, str], ...]: ...
+    def call_keys(self) -> Sequence[tuple[str, str]]: ...
 
 
 def args_key(args: Mapping[str, Any]) -> str:

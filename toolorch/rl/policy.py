@@ -143,6 +143,8 @@ def collate(states: Sequence[EncodedState]) -> StateBatch:
 class KTOPolicy(nn.Module):
     """π(a|s) over the registry's tools + STOP, and V(s) ≈ P(the workflow succeeds | s)."""
 
+    tool_features: torch.Tensor     # (T, goal_dim) buffer, not saved: recomputed from the descriptions
+
     def __init__(self, config: PolicyConfig, token_names: Sequence[str], tool_names: Sequence[str],
                  tool_features: np.ndarray | torch.Tensor) -> None:
         super().__init__()
@@ -187,7 +189,8 @@ class KTOPolicy(nn.Module):
         rest = self.token_emb(batch.tokens) + self.recency_emb(batch.recency)  # (B, L, d)
         if batch.tool_ref is not None:
             ref = batch.tool_ref
-            about = self.tool_in(self.tool_features[ref.clamp(min=0)])        # (B, L, d)
+            feats = self.tool_features
+            about = self.tool_in(feats[ref.clamp(min=0)])                     # (B, L, d)
             rest = rest + about * (ref >= 0).unsqueeze(-1)
         x = torch.cat([goal, rest], dim=1)                                  # (B, 1+L, d)
         x = self.encoder(x, src_key_padding_mask=batch.padding)
@@ -195,17 +198,19 @@ class KTOPolicy(nn.Module):
 
     def tool_keys(self) -> torch.Tensor:
         """(T, d) W_k e_t + r_t; cached under inference mode in eval (the frozen actors)."""
+        feats = self.tool_features
         if self.training or not torch.is_inference_mode_enabled():
-            return self.key_proj(self.tool_features) + self.tool_residual
+            return self.key_proj(feats) + self.tool_residual
         if self._keys is None:
-            self._keys = (self.key_proj(self.tool_features) + self.tool_residual).detach()
+            self._keys = (self.key_proj(feats) + self.tool_residual).detach()
         return self._keys
 
     def forward(self, batch: StateBatch, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(masked logits (B, A), value (B,) in [0, 1])."""
         h = self.features(batch)                                             # (B, d)
         goal = batch.goal / batch.goal.norm(dim=-1, keepdim=True).clamp(min=1e-8)
-        tools = h @ self.tool_keys().T + self.tool_bias + self.text_scale * (goal @ self.tool_features.T)
+        feats = self.tool_features
+        tools = h @ self.tool_keys().T + self.tool_bias + self.text_scale * (goal @ feats.T)
         stop = (h @ self.stop_key).unsqueeze(-1) + self.stop_bias
         logits = torch.cat([tools, stop], dim=-1)
         logits = logits.masked_fill(~(batch.mask if mask is None else mask), MASKED_LOGIT)

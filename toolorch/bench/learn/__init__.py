@@ -159,6 +159,8 @@ def _run_contexts(ns: argparse.Namespace, out: Path) -> int:
     if ns.families:
         opts.families = [f.strip() for f in ns.families.split(",") if f.strip()]
     opts.jobs = ns.jobs if ns.jobs is not None else 1
+    opts.rows_path = out / f"{ns.env}-rows.jsonl"
+    opts.rows_path.unlink(missing_ok=True)
     result = run(opts, Settings().registry_dir)
     (out / f"{ns.env}.json").write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
     plot(result, out / f"{ns.env}.png")

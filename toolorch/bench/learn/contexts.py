@@ -100,7 +100,7 @@ def with_alternatives(registry: Registry, alternatives: Sequence[dict[str, Any]]
     tools = list(registry)
     for alt in alternatives:
         base = registry.get(alt["like"])
-        update = {k: alt[k] for k in ("name", "title", "description", "cost", "latency_ms") if k in alt}
+        update: dict[str, Any] = {k: alt[k] for k in ("name", "title", "description", "cost", "latency_ms") if k in alt}
         tools.append(base.model_copy(update=update))
     return Registry(tools, registry.models)
 

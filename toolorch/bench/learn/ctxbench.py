@@ -62,6 +62,8 @@ class CtxOptions:
     sweep: bool = True
     chosen: dict[str, str] = field(default_factory=dict)
     """Configurations chosen elsewhere (another environment's sweep) when `sweep` is off."""
+    rows_path: Path | None = None
+    """Append every finished work item here (JSON lines), so a cut run keeps what it measured."""
 
 
 @dataclass
@@ -191,16 +193,30 @@ def _work(opts: CtxOptions, item: Item) -> dict[str, Any]:
 def run_items(opts: CtxOptions, items: list[Item], registry_dir: Path) -> list[dict[str, Any]]:
     heavy = {"kto": 0, "reinforce": 1, "linucb": 2}
     items = sorted(items, key=lambda i: (heavy.get(i.family, 9), i.seed))
+    rows: list[dict[str, Any]] = []
+
+    def keep(row: dict[str, Any]) -> None:
+        rows.append(row)
+        if opts.rows_path is not None:
+            import json
+
+            with opts.rows_path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+
     if opts.jobs <= 1:
         _init_worker(opts, registry_dir)
-        return [_work(opts, i) for i in items]
+        for i in items:
+            keep(_work(opts, i))
+        return rows
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(opts.jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(opts, registry_dir)) as pool:
-        return list(pool.map(_work, [opts] * len(items), items))
+        for fut in as_completed([pool.submit(_work, opts, i) for i in items]):
+            keep(fut.result())
+    return rows
 
 
 # -- metrics ----------------------------------------------------------------------------------
@@ -325,7 +341,7 @@ def markdown(result: dict[str, Any]) -> str:
     if result.get("sweep"):
         lines += ["", f"Sweep on tuning seeds {result['tuning_seeds']} (mean success regret / cost regret; kept = *):", ""]
         by_family: dict[str, list[str]] = {}
-        for name, s in result["sweep"].items():
+        for s in result["sweep"].values():
             mark = "*" if result["chosen"].get(s["family"]) == s["label"] else ""
             by_family.setdefault(s["family"], []).append(
                 f"{s['label'] or '–'} {s['regret_success']['mean']:.1f} / {s['regret_cost']['mean']:.0f}{mark}")

@@ -292,7 +292,7 @@ def run(out: Path, every: int = 1000, eval_sample: int = 1000, agents: Sequence[
                                              kto_text_scale)}[name]()
 
             def evaluate(idx: np.ndarray, agent: Any = agent) -> dict[str, float]:
-                s = agent.scores(idx) if isinstance(agent, KTO) else agent.scores(qvecs[idx])
+                s = agent.scores([int(i) for i in idx]) if isinstance(agent, KTO) else agent.scores(qvecs[idx])
                 return metrics(s, truth[idx])
 
             curve = [{"queries": 0, **evaluate(sample)}]
