@@ -191,8 +191,10 @@ def _work(opts: CtxOptions, item: Item) -> dict[str, Any]:
 
 
 def run_items(opts: CtxOptions, items: list[Item], registry_dir: Path) -> list[dict[str, Any]]:
-    heavy = {"kto": 0, "reinforce": 1, "linucb": 2}
-    items = sorted(items, key=lambda i: (heavy.get(i.family, 9), i.seed))
+    # the cheap agents first, then KTO, then the other heavy learners: a run cut short keeps the most
+    order = {"oracle": 0, "registry_planner": 1, "nn_intent_planner": 1, "random": 1, "thompson_planner": 1,
+             "kto": 2, "vw_epsilon": 3, "vw_softmax": 3, "vw_squarecb": 3, "linucb": 4, "reinforce": 5}
+    items = sorted(items, key=lambda i: (order.get(i.family, 9), i.seed))
     rows: list[dict[str, Any]] = []
 
     def keep(row: dict[str, Any]) -> None:
