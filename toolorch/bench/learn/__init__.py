@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sweep", action="store_true", help="contexts/drift: skip the sweep, first configurations")
     p.add_argument("--families", default=None, help="contexts/drift: agent families (default: all)")
     p.add_argument("--contexts", type=Path, default=None, help="contexts suite JSON (suites/contexts.json)")
+    p.add_argument("--from-rows", type=Path, default=None,
+                   help="contexts/drift: summarize the work items of a (possibly cut) run's *-rows.jsonl, run nothing")
     p.add_argument("--chosen-from", type=Path, default=None,
                    help="contexts/drift: skip the sweep, use the configurations chosen in this result JSON")
     return p
@@ -159,9 +161,20 @@ def _run_contexts(ns: argparse.Namespace, out: Path) -> int:
     if ns.families:
         opts.families = [f.strip() for f in ns.families.split(",") if f.strip()]
     opts.jobs = ns.jobs if ns.jobs is not None else 1
-    opts.rows_path = out / f"{ns.env}-rows.jsonl"
-    opts.rows_path.unlink(missing_ok=True)
-    result = run(opts, Settings().registry_dir)
+    if ns.from_rows:
+        from toolorch.bench.learn.ctxbench import goals, summarize
+
+        rows = [json.loads(line) for line in ns.from_rows.read_text(encoding="utf-8").splitlines() if line.strip()]
+        seeds_seen = sorted({r["seed"] for r in rows})
+        complete = [r for r in rows if r["seed"] in {o["seed"] for o in rows if o["family"] == "oracle"}]
+        summary = summarize(complete, opts.window, opts.episodes)
+        result = {"env": ns.env, "episodes": opts.episodes, "tuning_seeds": [], "seeds": seeds_seen, "chosen": opts.chosen,
+                  "sweep": {}, "agents": summary, "goals": goals(summary), "wall_seconds": None,
+                  "from_rows": str(ns.from_rows), "items": len(rows)}
+    else:
+        opts.rows_path = out / f"{ns.env}-rows.jsonl"
+        opts.rows_path.unlink(missing_ok=True)
+        result = run(opts, Settings().registry_dir)
     (out / f"{ns.env}.json").write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
     plot(result, out / f"{ns.env}.png")
     table = markdown(result)
