@@ -208,7 +208,7 @@ class KTO:
     name = "kto"
 
     def __init__(self, names: list[str], descriptions: list[str], query_texts: list[str], qvecs: np.ndarray,
-                 tool_vecs: np.ndarray, home: Path, seed: int = 0, text_scale: float = 5.0) -> None:
+                 tool_vecs: np.ndarray, home: Path, seed: int = 0, text_scale: float = 20.0) -> None:
         from toolorch.config import Settings
         from toolorch.registry.registry import Registry
         from toolorch.rl.actions import tool_text
@@ -255,7 +255,7 @@ class KTO:
 
 
 def run(out: Path, every: int = 1000, eval_sample: int = 1000, agents: Sequence[str] = ("retrieval", "oats", "vw", "linucb", "kto"),
-        limit: int | None = None, seed: int = 0, kto_text_scale: float = 5.0, vw_lambda: float = 10.0) -> dict[str, Any]:
+        limit: int | None = None, seed: int = 0, kto_text_scale: float = 20.0, vw_lambda: float = 10.0) -> dict[str, Any]:
     import tempfile
 
     import torch
