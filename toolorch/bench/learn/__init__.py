@@ -9,6 +9,11 @@
     runner.py     training and greedy evaluation loops, rolling success, episodes-to-threshold
     benchmark.py  one run: every agent × seed (seeds over worker processes); report.py: CSV, PNG,
                   summary, table, issue 5's goals
+    contexts.py   --env contexts|drift: projects, alternatives, hidden parameters, hidden deliverables
+    planners.py   registry planner, Thompson planner, 1-NN intent planner, the context oracle
+    linucb.py     LinUCB (disjoint) over the policy's features
+    ctxbench.py   sweep on tuning seeds, untouched seeds, regret / held-out / cost, goals, table, plot
+    metatool.py   --env metatool: 199 tools, bandit feedback, Acc@1 / NDCG@5
     results/      this round's outputs; HISTORY.md: earlier rounds and why defaults changed
 
 `main(argv)` is what `toolorch bench learn ...` calls. Output: curves.csv, curves.png,
