@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo test bench lint clean system-deps
+.PHONY: setup demo test bench lint clean system-deps check-n8n
 
 setup: $(VENV)/.installed node_modules/.installed .cache/n8n/nodes.json system-deps
 
@@ -47,9 +47,17 @@ bench: setup
 	$(BIN)/toolorch bench core
 	$(BIN)/toolorch bench overhead
 
+# Opt-in, never part of `make test`: the generated n8n artifacts in the real n8n 2.41.1 (Node 24
+# from PyPI, installed once into .cache/n8n-engine, ≈ 15 min and 3 GB the first time; re-runs
+# reuse it), on the sample projects and on real projects fetched into .cache/n8n-real.
+check-n8n: setup
+	sh toolorch/backends/n8n/install_engine.sh
+	$(BIN)/python -m toolorch.backends.n8n.realcheck $(CHECK_N8N_ARGS)
+
+# ruff on everything; mypy --strict (pyproject's [tool.mypy]) on toolorch/ and server/
 lint: setup
 	$(BIN)/ruff check toolorch server tests
-	$(BIN)/mypy toolorch server
+	$(BIN)/mypy --strict toolorch server
 
 clean:
 	rm -rf $(VENV) node_modules .cache .pytest_cache

@@ -1,5 +1,7 @@
 """The MCP face of toolorch: a low-level mcp 2.x `Server` whose handlers only translate.
 
+Handlers are typed with the lifespan context (`ServerRequestContext[App]`), so no cast is needed.
+
 The engine is created once in `lifespan` and read as `ctx.lifespan_context`.
 """
 
@@ -26,7 +28,7 @@ from toolorch.config import Settings
 from toolorch.engine.engine import Engine
 from toolorch.engine.orchestrator import Orchestrator
 from toolorch.engine.request import OrchestrateRequest
-from toolorch.errors import UnknownToolError
+from toolorch.errors import OrchestrationError, UnknownToolError
 from toolorch.registry import Registry
 
 log = logging.getLogger("toolorch.server")
@@ -51,7 +53,7 @@ class App:
         # per client session; weak keys, so closed sessions (HTTP clients come and go) are dropped
         self._roots: weakref.WeakKeyDictionary[Any, list[Path]] = weakref.WeakKeyDictionary()
 
-    async def roots_of(self, ctx: ServerRequestContext[Any]) -> list[Path]:
+    async def roots_of(self, ctx: ServerRequestContext[App]) -> list[Path]:
         """The client's MCP roots (file:// URIs), asked once per session when it offers them."""
         key = ctx.session
         if key in self._roots:
@@ -74,16 +76,12 @@ class App:
         return roots
 
 
-def _app(ctx: ServerRequestContext[Any]) -> App:
-    return ctx.lifespan_context  # type: ignore[no-any-return]
+async def on_list_tools(ctx: ServerRequestContext[App], params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    return types.ListToolsResult(tools=ctx.lifespan_context.tools)
 
 
-async def on_list_tools(ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-    return types.ListToolsResult(tools=_app(ctx).tools)
-
-
-async def on_call_tool(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
-    app = _app(ctx)
+async def on_call_tool(ctx: ServerRequestContext[App], params: types.CallToolRequestParams) -> types.CallToolResult:
+    app = ctx.lifespan_context
     name, args = params.name, params.arguments or {}
 
     async def progress(done: float, total: float | None, message: str | None) -> None:
@@ -100,8 +98,12 @@ async def on_call_tool(ctx: ServerRequestContext[Any], params: types.CallToolReq
             return tools.failure(f"[validation] orchestrate: {field}: {err['msg']}")
         try:
             wf = await app.orchestrator.run(req, progress=progress, roots=roots, session_id=session_id)
-        except (ValueError, UnknownToolError) as exc:
-            return tools.failure(f"[validation] orchestrate: {exc}")
+        except (OrchestrationError, UnknownToolError) as exc:  # the request, not the server
+            return tools.failure(f"[validation] orchestrate: {exc.message}")
+        except Exception as exc:  # a bug: say so, as an internal error, and keep serving
+            log.exception("orchestrate failed")
+            raise MCPError(code=types.INTERNAL_ERROR,
+                           message=f"internal error in orchestrate: {type(exc).__name__}: {exc}") from exc
         out = wf.to_dict()
         done = out["totals"]
         summary = (
@@ -119,12 +121,12 @@ async def on_call_tool(ctx: ServerRequestContext[Any], params: types.CallToolReq
     return tools.success(result.output or {}, app.engine.settings.max_output_chars)
 
 
-async def on_list_resources(ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
+async def on_list_resources(ctx: ServerRequestContext[App], params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
     return types.ListResourcesResult(resources=resources.list_resources())
 
 
-async def on_read_resource(ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
-    return await resources.read_resource(_app(ctx).engine, str(params.uri))
+async def on_read_resource(ctx: ServerRequestContext[App], params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+    return await resources.read_resource(ctx.lifespan_context.engine, str(params.uri))
 
 
 def build_server(settings: Settings | None = None, registry: Registry | None = None) -> Server[App]:

@@ -9,6 +9,7 @@ from typing import Any
 import mcp_types as types
 
 from toolorch.engine.request import OrchestrateRequest
+from toolorch.errors import ToolorchError
 from toolorch.registry import Registry, ToolSpec
 
 ORCHESTRATE = "orchestrate"
@@ -102,10 +103,11 @@ def failure(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
 
-def error_text(error: dict[str, Any] | None) -> str:
-    if not error:
+def error_text(error: ToolorchError | None) -> str:
+    """`[kind] message`: what the agent reads in an isError result."""
+    if error is None:
         return "failed"
-    return f"[{error.get('kind', 'error')}] {error.get('message', '')}"
+    return f"[{error.kind}] {error.message}"
 
 
 def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -123,4 +125,5 @@ def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
             return [walk(v) for v in node]
         return node
 
-    return walk(schema)
+    inlined: dict[str, Any] = walk(schema)
+    return inlined

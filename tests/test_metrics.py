@@ -173,10 +173,11 @@ def test_snapshot_of_100k_is_vectorized_fast() -> None:
 
 
 def test_metrics_rebuilt_from_the_experience_log() -> None:
+    from toolorch.core.state import State
     from toolorch.stores.experience import STOP, Experience
 
     def exp(action: str, ok: bool, wf: str | None, **kw: object) -> Experience:
-        return Experience(goal="g", inputs_present=[], artifacts=[], history=[], action=action,
+        return Experience(State("g"), action=action,
                           desirable=ok, success=ok, workflow_id=wf, latency_s=0.1, cost=1.0, **kw)  # type: ignore[arg-type]
 
     exps = [exp("a", True, "w1", strategy="adaptive"), exp("b", False, "w1", strategy="adaptive",

@@ -151,6 +151,10 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     return demo_main(project=Path(ns.project) if ns.project else None)
 
 
+#: `toolorch bench NAME` runs `toolorch.bench.NAME.main(rest)`.
+BENCHMARKS = ["overhead", "core", "index", "scale", "search", "generators", "policy", "learn"]
+
+
 def cmd_bench(ns: argparse.Namespace) -> int:
     import importlib
 
@@ -165,9 +169,11 @@ def cmd_train(ns: argparse.Namespace) -> int:
 
         _print_json(pretrain(_settings(), episodes=ns.simulate, seed=ns.seed))
         return 0
-    from toolorch.rl.runner import train_from_store
+    from toolorch.backends.vectors.embedder import Embedder
+    from toolorch.rl.offline import train_from_store
 
-    _print_json(train_from_store(_settings(), epochs=ns.epochs))
+    settings = _settings()
+    _print_json(train_from_store(settings, Embedder(settings).embed, epochs=ns.epochs))
     return 0
 
 
@@ -203,8 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--project", help="project directory (default: the bundled sample)")
     s.set_defaults(fn=cmd_demo)
 
-    s = sub.add_parser("bench", help="benchmarks: overhead, core, index, policy, learn")
-    s.add_argument("which", choices=["overhead", "core", "index", "policy", "learn"])
+    s = sub.add_parser("bench", help=f"benchmarks: {', '.join(BENCHMARKS)}")
+    s.add_argument("which", choices=BENCHMARKS)
     s.add_argument("rest", nargs=argparse.REMAINDER, help="options of that benchmark (--help)")
     s.set_defaults(fn=cmd_bench)
 

@@ -1,7 +1,11 @@
-"""Settings, read once from `TOOLORCH_*` environment variables or a TOML/JSON config file.
+"""Settings, read once from `TOOLORCH_*` environment variables and an optional config file.
 
-Every production backend is enabled by giving its URL; nothing else changes. See the README's
-"Configuration" table, which lists each field below.
+Precedence, highest first: arguments given in code (`Settings(home=...)`, the server's flags),
+`TOOLORCH_*` environment variables, the file named by `TOOLORCH_CONFIG` (TOML, or JSON when it ends
+in `.json`; keys are the field names below, e.g. `redis_url = "redis://cache:6379/0"`; relative
+paths are resolved against the file's directory), then the defaults. An unknown key, a missing or
+malformed file is a ConfigError that names it. Every production backend is enabled by giving its
+URL; nothing else changes. See the README's "Configuration" table, which lists each field below.
 """
 
 from __future__ import annotations
@@ -12,12 +16,59 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from toolorch.errors import ConfigError
 
 #: The checkout (or install) root: registry/ and node_modules/ live here in an editable install.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+#: The environment variable that names the config file.
+CONFIG_ENV = "TOOLORCH_CONFIG"
+_PATH_FIELDS = ("home", "registry_dir", "node_bin")
+
+
+def read_config_file(path: Path, known: set[str]) -> dict[str, Any]:
+    """The file's settings (TOML, or JSON for `.json`), relative paths made absolute against the
+    file's directory; ConfigError for a missing or malformed file or an unknown key."""
+    import json
+    import tomllib
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{CONFIG_ENV}={path}: cannot read the config file ({exc.strerror})") from None
+    try:
+        data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{CONFIG_ENV}={path}: not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{CONFIG_ENV}={path}: expected a table of settings at the top level")
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{CONFIG_ENV}={path}: unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    for name in _PATH_FIELDS:
+        if isinstance(data.get(name), str) and not Path(data[name]).expanduser().is_absolute():
+            data[name] = str(path.parent / data[name])
+    return data
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """pydantic-settings source for the file named by TOOLORCH_CONFIG (nothing when unset)."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        name = os.environ.get(CONFIG_ENV, "").strip()
+        self.path = Path(name).expanduser().resolve() if name else None
+        self.data = read_config_file(self.path, set(settings_cls.model_fields)) if self.path else {}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.data)
 
 
 def default_home() -> Path:
@@ -64,6 +115,9 @@ class Settings(BaseSettings):
     max_output_chars: int = Field(200_000, ge=1000, description="Cap on a tool's text output.")
     max_concurrency: int = Field(4, ge=1, description="Concurrent tool calls per engine.")
     max_arg_chars: int = Field(100_000, ge=100, description="Longest accepted string argument.")
+    max_index_bytes: int = Field(1 << 30, ge=1024, description="Largest SCIP index file read (scip_index_code, memgraph_create_graph_from_scip, lean4_generate_specs).")
+    indexer_timeout_s: float = Field(840.0, gt=0, description="Budget of scip_index_code's indexer runs, retries after a crash included (below the registry's 900 s).")
+    max_manifest_bytes: int = Field(1 << 20, ge=1024, description="Largest manifest read whole (pyproject.toml, setup.cfg, package.json, Cargo.toml, tsconfig.json).")
 
     cache_enabled: bool = Field(True, description="Cache results of cacheable tools.")
     cache_max_entries: int = Field(4096, ge=1, description="In-process cache size.")
@@ -78,6 +132,18 @@ class Settings(BaseSettings):
     train_every: int = Field(16, ge=1, description="Train after this many new experiences.")
     train_steps: int = Field(8, ge=1, description="Gradient steps per training round.")
     log_level: str = Field("INFO", description="stderr log level.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Code arguments, then the environment, then the TOOLORCH_CONFIG file."""
+        return init_settings, env_settings, _ConfigFileSource(settings_cls)
 
     @field_validator("home", "registry_dir", "node_bin", mode="after")
     @classmethod
@@ -120,8 +186,9 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment (+ overrides); a bad value raises ConfigError naming the
-    variable, instead of pydantic's traceback."""
+    """Settings from the environment and the config file (+ overrides); a bad value raises
+    ConfigError naming the variable (and the file, when one is in use), instead of pydantic's
+    traceback."""
     from pydantic import ValidationError
     from pydantic_settings.exceptions import SettingsError
 
@@ -129,7 +196,8 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         lines = [f"TOOLORCH_{'_'.join(str(x) for x in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError("invalid setting: " + "; ".join(lines)) from None
+        where = f" (environment or {CONFIG_ENV}={os.environ[CONFIG_ENV]})" if os.environ.get(CONFIG_ENV) else ""
+        raise ConfigError("invalid setting" + where + ": " + "; ".join(lines)) from None
     except SettingsError as exc:
         field = str(exc).partition('field "')[2].partition('"')[0]
         raise ConfigError(f"invalid setting: TOOLORCH_{field.upper()} is not valid JSON ({exc.__cause__ or exc})") from None

@@ -5,17 +5,22 @@
     ├── RegistryError                  a malformed registry file (file, tool and field named)
     ├── UnknownToolError               a tool name not in the registry (a protocol error at MCP)
     ├── ValidationError                arguments do not match the tool's input schema; never retried
+    │   └── OrchestrationError         an orchestrate request that cannot be run as given
+    │       └── PlanningError          no plan makes the deliverable from the inputs (the dataflow)
     ├── PathError                      a path missing, or outside the allowed roots
     ├── ExecutionError                 raised by the engine around a call
     │   ├── ToolTimeoutError           one attempt ran past the tool's timeout
-    │   ├── RetriesExhaustedError      every attempt failed; `last` is the final error
     │   └── CircuitOpenError           the backend's breaker is open: unavailable, not a failure
     └── BackendError                   a backend could not do the work; `retryable` says if another
         ├── NotAvailableError          the tool's backend is not implemented or not configured
         ├── SubprocessError            an external program failed (its stderr tail attached)
         └── QueryError                 a query (Angle, Cypher) is malformed or refused
 
-Backends translate library errors at their edge with `raise BackendError(...) from exc`.
+Backends translate library errors at their edge with `raise BackendError(...) from exc`. Errors stay
+these objects (`ToolResult.error`, `RunOutcome.error`) until the MCP/JSON edge, where `to_dict()`
+flattens them. When every attempt of a call failed, the result carries the last attempt's error and
+`ToolResult.attempts` the count (the message names the attempt): there is no separate "retries
+exhausted" error, so an agent and the policy see what actually went wrong.
 """
 
 from __future__ import annotations
@@ -68,6 +73,15 @@ class ValidationError(ToolorchError):
         self.field = field
 
 
+class OrchestrationError(ValidationError):
+    """An orchestrate request that cannot be run as given (feedback on an unknown workflow, inputs
+    from which nothing can run). Reported to the agent like invalid arguments."""
+
+
+class PlanningError(OrchestrationError):
+    """The registry's dataflow has no plan that makes the deliverable from the inputs."""
+
+
 class PathError(ToolorchError):
     kind = "path"
 
@@ -79,14 +93,6 @@ class ExecutionError(ToolorchError):
 class ToolTimeoutError(ExecutionError):
     kind = "timeout"
     retryable = True
-
-
-class RetriesExhaustedError(ExecutionError):
-    kind = "retries_exhausted"
-
-    def __init__(self, tool: str, attempts: int, last: ToolorchError) -> None:
-        super().__init__(f"{tool}: all {attempts} attempts failed; last error: {last.message}")
-        self.attempts, self.last = attempts, last
 
 
 class CircuitOpenError(ExecutionError):

@@ -14,8 +14,8 @@ real SCIP indexes or real facts:
 
 Fields: settings (Settings; allowed roots = the fixtures dir and the temp dir), home (Path),
 fixtures (Path of sample_project), services (Services shared by every ctx()), languages.
-Project names: python -> "python", typescript -> "typescript", rust -> "rust" (the directory
-names). Known facts: `haversine` ("Compute the great-circle distance between two points on a
+Project names: python -> "python", typescript -> "typescript", rust -> "rust" (passed as
+`project_name`: the manifests name two of them "shapes"). Known facts: `haversine` ("Compute the great-circle distance between two points on a
 sphere.") exists in all three; Python `shapes/geometry.py` defines it at line 27.
 Do not re-index these projects from other tests (copy a fixture to tmp_path instead).
 """
@@ -31,8 +31,9 @@ from typing import Any
 import anyio
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 from toolorch.stores.facts import FactStore, facts_of
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sample_project"
@@ -74,7 +75,7 @@ def indexed_sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Indexed
 
     async def index_all() -> None:
         for lang in LANGUAGES:
-            args = {"project_path": str(FIXTURES / lang), "language": lang}
+            args = {"project_path": str(FIXTURES / lang), "language": lang, "project_name": lang}
             sample.results[lang] = await index_code(args, sample.ctx("scip_index_code", f"seed-{lang}"))
 
     anyio.run(index_all)

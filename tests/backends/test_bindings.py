@@ -98,14 +98,14 @@ async def test_http_binding_retries_5xx_and_reports_4xx(tmp_path: Path, http_bas
         assert ok.success and ok.attempts == 3 and ok.output == {"n": 3}
         no = await engine.execute("remote_bad", {})
         assert not no.success and no.attempts == 1
-        assert no.error is not None and "answered 400" in no.error["message"] and "bad request" in no.error["message"]
+        assert no.error is not None and "answered 400" in no.error.message and "bad request" in no.error.message
 
 
 async def test_http_binding_unreachable_is_retryable(tmp_path: Path) -> None:
     spec = _tool("gone", {"kind": "http", "url": "http://127.0.0.1:9"}, retry={"initial_interval_s": 0.01, "maximum_attempts": 2})
     async with _engine(tmp_path, spec) as engine:
         r = await engine.execute("gone", {})
-    assert not r.success and r.attempts == 2 and "cannot reach" in (r.error or {})["message"]
+    assert not r.success and r.attempts == 2 and "cannot reach" in str(r.error and r.error.message)
 
 
 async def test_mcp_binding_calls_a_downstream_server(tmp_path: Path) -> None:
@@ -119,15 +119,15 @@ async def test_mcp_binding_calls_a_downstream_server(tmp_path: Path) -> None:
         r2 = await engine.execute("remote_add", {"a": 10, "b": -1})  # same connection, reused
         assert r2.output == {"sum": 9}
         f = await engine.execute("remote_fail", {})
-        assert not f.success and "downstream says no" in (f.error or {})["message"]
+        assert not f.success and "downstream says no" in str(f.error and f.error.message)
 
 
 async def test_embedded_binding_not_available_is_clear(tmp_path: Path) -> None:
     spec = _tool("later", {"kind": "embedded", "target": "toolorch.backends.not_written_yet:run"})
     async with _engine(tmp_path, spec) as engine:
         r = await engine.execute("later", {})
-    assert not r.success and r.error is not None and r.error["kind"] == "not_available"
-    assert "not available yet" in r.error["message"]
+    assert not r.success and r.error is not None and r.error.kind == "not_available"
+    assert "not available yet" in r.error.message
 
 
 async def test_a_registered_tool_rebound_by_setting(tmp_path: Path, http_base: str) -> None:

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from toolorch.backends.base import Dataset, Services, ToolContext
+from toolorch.backends.scip.project import root_tag
 from toolorch.backends.scip.runners import check_output, python_package, run_indexer
 from toolorch.backends.scip.tool import index_code
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
+from toolorch.core.services import Services
 from toolorch.errors import PathError, SubprocessError, ToolTimeoutError, ValidationError
 from toolorch.scip import write_index
 from toolorch.scip.model import ScipIndex
@@ -62,7 +65,8 @@ async def test_lineage_and_progress(tmp_path: Path) -> None:
     assert result["scip_index_path"].endswith("/indexes/mine.scip")
     assert ctx.inputs == [Dataset.file(project)]
     assert Dataset.file(result["scip_index_path"]) in ctx.outputs
-    assert Dataset.store("facts/crate") in ctx.outputs
+    assert result["project_name"] == "shapes"                    # the Cargo.toml name
+    assert Dataset.store("facts/shapes") in ctx.outputs
     assert [p[0] for p in progress] == [0, 1, 2, 3, 4] and progress[-1][1] == 4
     ctx.services.close()
 
@@ -72,18 +76,23 @@ async def test_reindexing_replaces_one_project_only(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "rust", a)
     shutil.copytree(FIXTURES / "rust", b)
     ctx = _ctx(tmp_path)
-    await index_code({"project_path": str(a), "language": "rust"}, ctx)
-    await index_code({"project_path": str(b), "language": "rust"}, ctx)
+    alpha = (await index_code({"project_path": str(a), "language": "rust"}, ctx))["project_name"]
+    beta = (await index_code({"project_path": str(b), "language": "rust"}, ctx))["project_name"]
+    # one Cargo.toml name, two roots: never one project
+    assert alpha == "shapes" and beta == f"shapes-{root_tag(b)}"
     store = facts_of(ctx)
-    before_b = store.symbols("beta")
+    before_b = store.symbols(beta)
     # alpha loses its geometry module, gains a function; beta must not change
     (a / "src" / "geometry.rs").unlink()
     (a / "src" / "lib.rs").write_text("/// New.\npub fn fresh() -> u8 { 1 }\n")
-    await index_code({"project_path": str(a), "language": "rust"}, ctx)
-    names_a = {r["name"] for r in store.symbols("alpha")}
+    again = await index_code({"project_path": str(a), "language": "rust"}, ctx)
+    assert again["project_name"] == alpha                          # stable for its root
+    names_a = {r["name"] for r in store.symbols(alpha)}
     assert "fresh" in names_a and "haversine" not in names_a
-    assert store.symbols("beta") == before_b
-    assert store.project("alpha")["generation"] == 2 and store.project("beta")["generation"] == 1
+    assert store.symbols(beta) == before_b
+    assert store.project(alpha)["generation"] == 2 and store.project(beta)["generation"] == 1
+    assert store.project(alpha)["root"] == str(a) and store.project(beta)["root"] == str(b)
+    assert Path(again["scip_index_path"]).name == "shapes.scip"
     ctx.services.close()
 
 
@@ -151,7 +160,8 @@ async def test_index_toolorch_itself(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path)
     result = await index_code({"project_path": str(project), "language": "python"}, ctx)
     assert result["counts"]["documents"] > 30
-    rows = [r for r in facts_of(ctx).symbols("toolorch_src") if r["name"] == "Registry"]
+    assert result["project_name"] == "toolorch"                   # from pyproject.toml
+    rows = [r for r in facts_of(ctx).symbols("toolorch") if r["name"] == "Registry"]
     assert [(r["kind"], r["path"]) for r in rows] == [("class", "toolorch/registry/registry.py")]
     assert rows[0]["line"] > 1 and rows[0]["end_line"] > rows[0]["line"]
     ctx.services.close()

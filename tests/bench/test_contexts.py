@@ -75,8 +75,8 @@ def test_broken_call_is_masked_and_a_hidden_goal_must_stop(world) -> None:
     assert [e.desirable for e in exps[:3]] == [False, True, False]
     assert exps[3].action == STOP and exps[3].desirable                          # STOP after the goal
     assert exps[4].action == STOP and exps[4].label_source == "hindsight" and exps[4].step == 2
-    assert exps[1].features["failed_calls"][0][0] == "scip_index_remote"
-    assert exps[0].features["context"]["language"] == lang
+    assert exps[1].state.failed_calls[0][0] == "scip_index_remote"
+    assert exps[0].state.context.language == lang
 
 
 @pytest.mark.parametrize("family", cb.FAMILIES)

@@ -114,7 +114,7 @@ def test_env_feasibility_labels_and_provenance(registry: Registry, tasks: list[T
     exps = run.experiences()
     assert [e.action for e in exps] == [a for a, _ in labels]
     assert exps[3].artifacts and "scip_index_path" in exps[3].artifacts and exps[3].propensity == 0.5
-    assert exps[1].history == [("scip_index_code", True)]
+    assert exps[1].history == (("scip_index_code", True),)
 
 
 def test_env_failures_budget_and_stop(registry: Registry, tasks: list[Task]) -> None:

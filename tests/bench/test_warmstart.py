@@ -6,9 +6,9 @@ from pathlib import Path
 
 from toolorch.bench.learn.warmstart import pretrain
 from toolorch.config import Settings
+from toolorch.core.state import State
 from toolorch.registry import Registry
 from toolorch.rl.runner import PolicyRunner, policy_status
-from toolorch.rl.state import State
 
 
 def test_pretrained_checkpoint_is_loaded_by_a_fresh_runner(tmp_path: Path) -> None:

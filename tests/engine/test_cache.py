@@ -12,16 +12,8 @@ import pytest
 
 from tests.redis_server import RedisServer
 from toolorch.config import Settings
-from toolorch.engine.cache import (
-    NullCache,
-    RedisCache,
-    TTLCache,
-    cache_key,
-    canonical_json,
-    fingerprint,
-    open_cache,
-    stamp,
-)
+from toolorch.core.stamps import fingerprint, stamp
+from toolorch.engine.cache import NullCache, RedisCache, TTLCache, cache_key, canonical_json, open_cache
 
 pytestmark = pytest.mark.anyio
 

@@ -7,10 +7,10 @@ import random
 import pytest
 
 from toolorch.config import Settings
+from toolorch.core.runs import RunInfo, RunOutcome
 from toolorch.engine.engine import Engine
-from toolorch.engine.observer import RunInfo, RunOutcome
-from toolorch.engine.retry import RetryPolicy
 from toolorch.errors import UnknownToolError
+from toolorch.registry.retry import RetryPolicy
 
 from .conftest import Sleeps
 
@@ -42,8 +42,8 @@ async def test_success_then_cache_hit(engine: Engine) -> None:
 async def test_invalid_arguments_fail_without_calling(engine: Engine, args: object, needle: str) -> None:
     r = await engine.execute("echo", args)
     assert not r.success and r.attempts == 0
-    assert r.error is not None and r.error["kind"] == "validation"
-    assert needle in r.error["message"]
+    assert r.error is not None and r.error.kind == "validation"
+    assert needle in r.error.message
 
 
 async def test_unknown_tool_raises(engine: Engine) -> None:
@@ -63,7 +63,7 @@ async def test_retries_with_backoff_then_success(engine: Engine, sleeps: Sleeps)
 async def test_retries_exhausted(engine: Engine, sleeps: Sleeps) -> None:
     r = await engine.execute("flaky", {"key": "k2", "fail_times": 10})
     assert not r.success and r.attempts == 3 and len(sleeps.delays) == 2
-    assert r.error is not None and "flaky failure 3 of 10" in r.error["message"]
+    assert r.error is not None and "flaky failure 3 of 10" in r.error.message
 
 
 async def test_non_retryable_error_is_not_retried(engine: Engine, sleeps: Sleeps) -> None:
@@ -73,14 +73,14 @@ async def test_non_retryable_error_is_not_retried(engine: Engine, sleeps: Sleeps
 
 async def test_timeout_does_not_hang(engine: Engine) -> None:
     r = await engine.execute("sleepy", {"seconds": 30})
-    assert not r.success and r.error is not None and r.error["kind"] == "timeout"
+    assert not r.success and r.error is not None and r.error.kind == "timeout"
     assert r.time_s < 5
 
 
 async def test_backend_bug_becomes_an_error_result(engine: Engine) -> None:
     r = await engine.execute("crash", {"reason": "test"})
     assert not r.success and r.error is not None
-    assert "internal error RuntimeError: a bug inside a backend" in r.error["message"]
+    assert "internal error RuntimeError: a bug inside a backend" in r.error.message
 
 
 async def test_breaker_opens_after_consecutive_failures(tmp_path, sleeps: Sleeps) -> None:  # type: ignore[no-untyped-def]
@@ -93,8 +93,8 @@ async def test_breaker_opens_after_consecutive_failures(tmp_path, sleeps: Sleeps
         second = await engine.execute("flaky", {"key": "b", "fail_times": 100})  # 4th opens it
         assert first.attempts == 3 and not second.success
         third = await engine.execute("flaky", {"key": "b", "fail_times": 100})
-        assert third.error is not None and third.error["kind"] == "unavailable"
-        assert third.attempts == 0 and "retry in" in third.error["message"]
+        assert third.error is not None and third.error.kind == "unavailable"
+        assert third.attempts == 0 and "retry in" in third.error.message
         # a different backend is unaffected
         assert (await engine.execute("echo", {"text": "still fine"})).success
 
@@ -108,8 +108,8 @@ async def test_direct_calls_are_logged_with_session_state(engine: Engine) -> Non
     assert [e.action for e in exps] == ["step_a", "echo", "step_b"]
     assert [e.desirable for e in exps] == [True, False, True]
     assert exps[1].error_kind == "validation"
-    assert exps[2].artifacts == ["alpha"]
-    assert exps[2].history == [("step_a", True), ("echo", False)]
+    assert exps[2].artifacts == ("alpha",)
+    assert exps[2].history == (("step_a", True), ("echo", False))
 
 
 async def test_observers_see_start_and_finish(settings: Settings, sleeps: Sleeps) -> None:
@@ -136,3 +136,58 @@ async def test_progress_is_forwarded(engine: Engine) -> None:
 
     r = await engine.execute("sleepy", {"seconds": 0.02}, progress=progress)
     assert r.success and got == [f"sleeping {i}/4" for i in range(1, 5)]
+
+
+@pytest.mark.parametrize("how", ["cancelled", "refused"])
+async def test_a_half_open_trial_that_ends_without_a_verdict_frees_the_circuit(tmp_path, how: str) -> None:  # type: ignore[no-untyped-def]
+    """A trial call that is cancelled, or that the backend refuses (a non-retryable error, which
+    says nothing of its health), must not hold the circuit half-open forever."""
+    import anyio
+
+    from .conftest import SUPPORT_REGISTRY
+
+    s = Settings(home=tmp_path / "h", registry_dir=SUPPORT_REGISTRY, breaker_failures=1, breaker_reset_s=0.05,
+                 policy_enabled=False)
+    tool, args = ("sleepy", {"seconds": 0}) if how == "cancelled" else ("boom", {"reason": "no"})
+    async with Engine(s, observers=[]) as engine:
+        engine.breaker(engine.registry.get(tool)).record_failure()   # open
+        await anyio.sleep(0.06)                                      # half-open: one trial may go
+        if how == "cancelled":
+            with anyio.move_on_after(0.02):
+                await engine.execute("sleepy", {"seconds": 1})
+        else:
+            assert (await engine.execute(tool, args)).error.kind == "backend"  # type: ignore[union-attr]
+        again = await engine.execute(tool, args)
+        assert again.error is None or again.error.kind != "unavailable"
+        assert again.attempts == 1
+
+
+async def test_backends_are_arguments_a_mock_answers_through_the_real_call_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from toolorch.backends.mock import MockBackend
+    from toolorch.errors import BackendError
+
+    from .conftest import SUPPORT_REGISTRY
+
+    answers = iter([BackendError("try again", retryable=True), {"text": "hi", "length": 2}])
+
+    def handler(args: dict) -> dict:  # type: ignore[type-arg]
+        got = next(answers)
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+    mock = MockBackend(handler)
+    s = Settings(home=tmp_path / "h", registry_dir=SUPPORT_REGISTRY, policy_enabled=False)
+    sleeps: list[float] = []
+
+    async def sleep(d: float) -> None:
+        sleeps.append(d)
+
+    async with Engine(s, observers=[], backends={"echo": mock}, sleep=sleep) as engine:
+        r = await engine.execute("echo", {"text": "hi"})
+        assert r.success and r.attempts == 2 and r.output == {"text": "hi", "length": 2} and len(sleeps) == 1
+        assert mock.calls == [{"text": "hi"}, {"text": "hi"}]
+        bad = await engine.execute("echo", {})
+        assert bad.error is not None and bad.error.kind == "validation" and len(mock.calls) == 2
+    with pytest.raises(UnknownToolError, match="'nope'"):
+        Engine(s, observers=[], backends={"nope": mock})

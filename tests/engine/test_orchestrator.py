@@ -7,6 +7,7 @@ import pytest
 from toolorch.engine.engine import Engine
 from toolorch.engine.orchestrator import Orchestrator
 from toolorch.engine.request import OrchestrateRequest
+from toolorch.errors import OrchestrationError
 
 pytestmark = pytest.mark.anyio
 
@@ -89,13 +90,13 @@ async def test_experiences_labels_and_feedback(engine: Engine) -> None:
     engine.flush_experiences()
     exps = [e for e in engine.store.recent(20) if e.workflow_id == wf.workflow_id]
     assert [(e.action, e.desirable) for e in exps] == [("step_a", True), ("step_b", True)]
-    assert exps[1].artifacts == ["alpha"] and exps[1].inputs_present == ["goal", "seed"]
+    assert exps[1].artifacts == ("alpha",) and exps[1].inputs_present == ("goal", "seed")
     fb = await run(engine, feedback={"workflow_id": wf.workflow_id, "desirable": False})
     assert "relabelled 2 experiences" in fb.notes[0]
     engine.flush_experiences()
     after = [e for e in engine.store.recent(20) if e.workflow_id == wf.workflow_id]
     assert all(not e.desirable and e.label_source == "feedback" for e in after)
-    with pytest.raises(ValueError, match="no experiences of workflow"):
+    with pytest.raises(OrchestrationError, match="no experiences of workflow"):
         await run(engine, feedback={"workflow_id": "nope", "desirable": True})
 
 
@@ -149,3 +150,37 @@ async def test_a_failed_attempt_at_the_deliverable_credits_what_it_used(engine: 
     wf = await run(engine, goal="g", inputs={"seed": "fail"}, strategy="sequential", deliverable="gamma")
     assert not wf.success
     assert [(s.tool, s.desirable) for s in wf.steps] == [("step_a", True), ("step_c", False)]
+
+
+async def test_rl_optimized_timeout_keeps_what_the_policy_did(engine: Engine) -> None:
+    """A workflow timeout while the policy decides ends the workflow with the steps it ran (it
+    used to lose the partial plan and fail with UnboundLocalError)."""
+    import time
+
+    from toolorch.rl.runner import Choice
+    from toolorch.stores.experience import STOP
+
+    class SlowPolicy:
+        calls = 0
+
+        def choose(self, state: object, explore: bool) -> Choice:
+            self.calls += 1
+            if self.calls == 1:
+                return Choice("step_a", 0.9, {"step_a": 0.9, STOP: 0.1}, 3, 0.5)
+            time.sleep(0.3)  # the next decision outlasts the workflow's timeout
+            return Choice("step_b", 0.8, {"step_b": 0.8, STOP: 0.2}, 3, 0.5)
+
+        def observe(self, exps: object) -> None:
+            return None
+
+        def close(self) -> None:
+            return None
+
+    engine.policy = SlowPolicy()  # type: ignore[assignment]
+    req = OrchestrateRequest(goal="make alpha", inputs={"seed": "x"}, strategy="rl_optimized", timeout_s=0.15)
+    wf = await Orchestrator(engine).run(req)
+    assert wf.planner == "policy" and wf.policy_version == 3
+    assert [s.tool for s in wf.steps] == ["step_a", "step_b"] and wf.steps[0].success
+    assert wf.steps[1].result is None and wf.steps[1].skipped_reason == "not started: workflow timeout (0.15s)"
+    assert [p["probability"] for p in wf.plan] == [0.9, 0.8]
+    assert any("workflow timeout after 0.15s" in n for n in wf.notes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from toolorch.config import PROJECT_ROOT
+from toolorch.errors import PlanningError
 from toolorch.registry import Registry
 from toolorch.registry.dataflow import render
 
@@ -39,9 +40,9 @@ def test_plan_for_deliverable_is_minimal(df) -> None:  # type: ignore[no-untyped
     assert df.plan_for("memgraph_query_graph", BASE) == [
         "scip_index_code", "memgraph_create_graph_from_scip", "memgraph_query_graph"]
     assert df.plan_for("lineage_graph", BASE | {"dataset_name"}) == ["marquez_get_lineage"]
-    with pytest.raises(ValueError, match="unknown deliverable 'nonsense'"):
+    with pytest.raises(PlanningError, match="unknown deliverable 'nonsense'"):
         df.plan_for("nonsense", BASE)
-    with pytest.raises(ValueError, match="nothing can produce"):
+    with pytest.raises(PlanningError, match="nothing can produce"):
         df.plan_for("workflow_path", {"goal"})
 
 

@@ -77,6 +77,12 @@ def _edit(path: Path, fn) -> None:  # type: ignore[no-untyped-def]
         (lambda d: d["input_schema"].update(type="array"), "input_schema", "type"),
         (lambda d: d["input_schema"]["properties"]["limit"].update(type="integr"), "input_schema/properties/limit/type", "not valid"),
         (lambda d: d["consumes"].append({"artifact": "x", "arg": "missing_arg"}), "(entry)", "missing_arg"),
+        # a retry block the engine could not use fails here, not later in Engine.__init__
+        (lambda d: d["retry"].update(initial_interval_s=2.0, maximum_interval_s=1.0), "retry.maximum_interval_s",
+         "must be >= initial_interval_s (2), got 1"),
+        (lambda d: d["retry"].update(backoff_coefficient=0.5), "retry.backoff_coefficient", "greater than or equal to 1"),
+        (lambda d: d["retry"].update(maximum_attempts=-1), "retry.maximum_attempts", "greater than or equal to 0"),
+        (lambda d: d["retry"].update(initial_interval=1.0), "retry.initial_interval", "Extra inputs are not permitted"),
     ],
 )
 def test_malformed_file_names_file_tool_and_field(tmp_path: Path, mutate, field: str, problem: str) -> None:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from toolorch.core.state import State
 from toolorch.stores.experience import Experience, ExperienceStore
 
 
@@ -64,4 +65,5 @@ INDEXED: dict[str, Any] = {
 
 def experience(action: str, desirable: bool, goal: str = "write Lean specs for my crate", **kw: Any) -> Experience:
     fields: dict[str, Any] = {**INDEXED, **kw}
-    return Experience(goal=goal, action=action, desirable=desirable, success=desirable, **fields)
+    state = State(goal, fields.pop("inputs_present"), fields.pop("artifacts"), fields.pop("history"))
+    return Experience(state, action=action, desirable=desirable, success=desirable, **fields)

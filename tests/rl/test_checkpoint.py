@@ -14,10 +14,11 @@ import pytest
 
 from tests.rl.helpers import INDEXED, experience, hash_embed
 from toolorch.config import PROJECT_ROOT
+from toolorch.core.state import State
 from toolorch.rl.checkpoint import CheckpointDir
 from toolorch.rl.policy import PolicyConfig
 from toolorch.rl.runner import PolicyRunner
-from toolorch.rl.state import State, StateEncoder
+from toolorch.rl.state import StateEncoder
 from toolorch.rl.trainer import Learner, TrainerConfig
 
 

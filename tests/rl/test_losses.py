@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from tests.rl.helpers import INDEXED, hash_embed
+from toolorch.core.state import State
 from toolorch.rl.losses import estimate_z0, kl_divergence, kto_loss
 from toolorch.rl.policy import PolicyConfig, collate, policy_for
-from toolorch.rl.state import State, StateEncoder
+from toolorch.rl.state import StateEncoder
 
 
 def t(*xs: float) -> torch.Tensor:

@@ -9,16 +9,26 @@ import pytest
 import torch
 
 from tests.rl.helpers import INDEXED, hash_embed
+from toolorch.core.context_features import Context, RecentOutcomes, recent_bucket, size_bucket
+from toolorch.core.state import State
 from toolorch.registry.registry import Registry
 from toolorch.rl.checkpoint import CheckpointDir
-from toolorch.rl.context import Context, RecentOutcomes, recent_bucket, size_bucket
 from toolorch.rl.mask import SAME_ARGS, args_key, blocked_tools, record_failure
 from toolorch.rl.runner import PolicyRunner
-from toolorch.rl.state import State, StateEncoder
+from toolorch.rl.state import StateEncoder
 from toolorch.rl.trainer import Learner, TrainerConfig
 from toolorch.stores.experience import STOP, Experience
 
 START = {"inputs_present": ["project_path", "language"]}
+
+
+def exp(goal: str, action: str, desirable: bool, *, success: bool | None = None, context: Context | None = None,
+        inputs_present: list[str] | None = None, artifacts: list[str] | None = None,
+        history: list[tuple[str, bool]] | None = None, **kw: object) -> Experience:
+    """An experience whose state is the goal, the given parts and the context."""
+    state = State.of(goal, inputs_present or (), artifacts or (), history or (), context)
+    return Experience(state, action=action, desirable=desirable, success=desirable if success is None else success,
+                      **kw)  # type: ignore[arg-type]
 
 
 def words_embed(texts: list[str]) -> np.ndarray:
@@ -78,13 +88,11 @@ def test_context_buckets_and_tokens(registry) -> None:
         -1, -1, registry.names.index("memgraph_query_graph"), registry.names.index("scip_index_code"), -1]
 
 
-def test_state_features_round_trip_through_an_experience() -> None:
+def test_state_extras_round_trip_through_an_experience() -> None:
     state = State.of("g", ["project_path"], [], [], Context("python", "small"), [("scip_index_code", "k1")],
                      [("scip_index_code", "k1")])
-    exp = Experience(goal="g", inputs_present=["project_path"], artifacts=[], history=[], action="scip_index_code",
-                     desirable=False, success=False, features=state.features())
-    again = State.from_experience(Experience.from_json(exp.to_json()))
-    assert again == state
+    stored = Experience(state, action="scip_index_code", desirable=False, success=False)
+    assert Experience.from_json(stored.to_json()).state == state
 
 
 # -- the repeat-failure mask ------------------------------------------------------------------
@@ -114,9 +122,7 @@ def test_policy_moves_off_a_tool_that_fails_in_one_context_only(registry) -> Non
     exps = []
     for ctx, bad in ((rust, "scip_index_code"), (python, "scip_index_remote")):
         for tool in ("scip_index_code", "scip_index_remote"):
-            exps += [Experience(goal="index my project", action=tool, desirable=tool != bad, success=tool != bad,
-                                artifacts=[], history=[], features={"context": ctx.to_dict()}, **START)
-                     for _ in range(16)]
+            exps += [exp("index my project", tool, tool != bad, context=ctx, **START) for _ in range(16)]
     goal = "index my project"
     before_r, before_p = probs(learner, State.of(goal, context=rust, **START)), probs(learner, State.of(goal, context=python, **START))
     train_on(learner, exps, rounds=6)
@@ -129,15 +135,12 @@ def test_policy_moves_off_a_tool_that_fails_in_one_context_only(registry) -> Non
 
 def test_stop_becomes_likely_once_a_goal_without_deliverable_is_served(registry) -> None:
     learner = Learner(StateEncoder(registry, hash_embed), config=TrainerConfig(seed=2))
-    goal, ctx = "just index the repository", {"context": Context(deliverable=False).to_dict()}
+    goal, ctx = "just index the repository", Context(deliverable=False)
     served = {**INDEXED}
-    exps = [Experience(goal=goal, action="scip_index_code", desirable=True, success=True, artifacts=[], history=[],
-                       features=ctx, **START) for _ in range(16)]
-    exps += [Experience(goal=goal, action=STOP, desirable=True, success=True, features=ctx, label_source="hindsight",
-                        **served) for _ in range(16)]
+    exps = [exp(goal, "scip_index_code", True, context=ctx, **START) for _ in range(16)]
+    exps += [exp(goal, STOP, True, context=ctx, label_source="hindsight", **served) for _ in range(16)]
     for tool in ("lean4_generate_specs", "glean_query_code", "memgraph_create_graph_from_scip"):
-        exps += [Experience(goal=goal, action=tool, desirable=False, success=True, features=ctx, **served)
-                 for _ in range(6)]
+        exps += [exp(goal, tool, False, success=True, context=ctx, **served) for _ in range(6)]
     at_end = State.of(goal, served["inputs_present"], served["artifacts"], served["history"], Context(deliverable=False))
     at_start = State.of(goal, context=Context(deliverable=False), **START)
     assert probs(learner, at_end)[STOP] < 0.1                       # the initial STOP bias
@@ -149,8 +152,7 @@ def test_stop_becomes_likely_once_a_goal_without_deliverable_is_served(registry)
 # -- checkpoints across registries ------------------------------------------------------------
 def test_nine_tool_checkpoint_loads_with_a_tenth_and_routes_to_it(registry, settings) -> None:
     learner = Learner(StateEncoder(registry, words_embed), config=TrainerConfig(seed=3))
-    exps = [Experience(goal="write lean specs", action=a, desirable=a == "lean4_generate_specs", success=True,
-                       **INDEXED) for a in ("lean4_generate_specs", "glean_query_code", "memgraph_create_graph_from_scip")
+    exps = [exp("write lean specs", a, a == "lean4_generate_specs", success=True, **INDEXED) for a in ("lean4_generate_specs", "glean_query_code", "memgraph_create_graph_from_scip")
             for _ in range(12)]
     train_on(learner, exps, rounds=2)
     learner.version = CheckpointDir(settings.home / "policy").save(learner.state_dict())

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from tests.rl.helpers import INDEXED, hash_embed
+from toolorch.core.state import State
 from toolorch.rl.policy import PolicyConfig, collate, policy_for
-from toolorch.rl.state import State, StateEncoder
+from toolorch.rl.state import StateEncoder
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ import torch
 from tests.redis_server import RedisServer
 from tests.rl.helpers import INDEXED, experience, hash_embed
 from toolorch.config import Settings
+from toolorch.core.state import State
 from toolorch.registry.registry import Registry
 from toolorch.rl.checkpoint import CheckpointDir
 from toolorch.rl.runner import PolicyRunner
 from toolorch.rl.shared import RedisCheckpoints
-from toolorch.rl.state import State
 from toolorch.rl.trainer import TrainerConfig
 
 

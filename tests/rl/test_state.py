@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from tests.rl.helpers import INDEXED, hash_embed
+from toolorch.core.state import State
 from toolorch.errors import ConfigError
-from toolorch.rl.state import State, StateEncoder, makes_something_new, useful_tools
+from toolorch.rl.state import StateEncoder, makes_something_new, useful_tools
 
 
 def test_vocabulary_follows_the_registry(registry) -> None:

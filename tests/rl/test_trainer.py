@@ -9,11 +9,13 @@ import pytest
 import torch
 
 from tests.rl.helpers import INDEXED, MemoryStore, experience, hash_embed
-from toolorch.rl.online import OnlineTrainer, train_offline
+from toolorch.core.state import State
+from toolorch.rl.offline import train_offline
+from toolorch.rl.online import OnlineTrainer
 from toolorch.rl.policy import PolicyConfig
 from toolorch.rl.reference import ReferencePolicy
 from toolorch.rl.runner import PolicyRunner
-from toolorch.rl.state import State, StateEncoder
+from toolorch.rl.state import StateEncoder
 from toolorch.rl.trainer import Learner, TrainerConfig
 
 GOOD = "lean4_generate_specs"

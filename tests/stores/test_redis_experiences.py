@@ -6,6 +6,7 @@ import pytest
 
 from tests.redis_server import RedisServer
 from toolorch.config import mask_url
+from toolorch.core.state import State
 from toolorch.errors import BackendError
 from toolorch.stores.experience import STOP, Experience
 from toolorch.stores.redis_experiences import RedisExperienceStore
@@ -18,7 +19,8 @@ def make(i: int, **kw: object) -> Experience:
         "desirable": True, "success": True, "workflow_id": f"wf{i % 3}", "ts": 2000.0 + i,
     }
     base.update(kw)
-    return Experience(**base)  # type: ignore[arg-type]
+    state = State(*(base.pop(k) for k in ("goal", "inputs_present", "artifacts", "history")))  # type: ignore[arg-type]
+    return Experience(state, **base)  # type: ignore[arg-type]
 
 
 def test_round_trip_and_order(redis_url: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.redis_server import RedisServer
+from toolorch.core.state import State
 from toolorch.stores.experience import Experience
 from toolorch.stores.redis_experiences import RedisExperienceStore
 from toolorch.stores.resilient import ResilientExperienceStore
@@ -24,7 +25,8 @@ def make(i: int, **kw: object) -> Experience:
         "workflow_id": f"wf{i // 10}", "ts": 3000.0 + i,
     }
     base.update(kw)
-    return Experience(**base)  # type: ignore[arg-type]
+    state = State(*(base.pop(k) for k in ("goal", "inputs_present", "artifacts", "history")))  # type: ignore[arg-type]
+    return Experience(state, **base)  # type: ignore[arg-type]
 
 
 def open_resilient(url: str, spool: Path, timeout_s: float = 1.0) -> ResilientExperienceStore:
@@ -132,6 +134,7 @@ def test_reads_merge_redis_and_spool_without_duplicates(
 
 WRITER = textwrap.dedent("""
     import sys, time
+    from toolorch.core.state import State
     from toolorch.stores.experience import Experience
     from toolorch.stores.redis_experiences import RedisExperienceStore
     from toolorch.stores.resilient import ResilientExperienceStore
@@ -142,8 +145,7 @@ WRITER = textwrap.dedent("""
         SqliteExperienceStore(spool), retry_interval_s=0.05)
     print("ready", flush=True); sys.stdin.readline()
     for i in range(n):
-        store.append([Experience(goal="g", inputs_present=[], artifacts=[], history=[],
-                                 action="glean_query_code", desirable=True, success=True,
+        store.append([Experience(State("g"), action="glean_query_code", desirable=True, success=True,
                                  workflow_id=f"{tag}-{i // 5}", session_id=tag)])
         time.sleep(0.005)
     print(store.spooled_total, flush=True)

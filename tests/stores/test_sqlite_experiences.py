@@ -8,6 +8,7 @@ import textwrap
 import threading
 from pathlib import Path
 
+from toolorch.core.state import State
 from toolorch.stores.experience import STOP, Experience
 from toolorch.stores.sqlite_experiences import SqliteExperienceStore
 
@@ -19,7 +20,8 @@ def make(i: int, **kw: object) -> Experience:
         "success": True, "workflow_id": f"wf{i % 3}", "ts": 1000.0 + i,
     }
     base.update(kw)
-    return Experience(**base)  # type: ignore[arg-type]
+    state = State(*(base.pop(k) for k in ("goal", "inputs_present", "artifacts", "history")))  # type: ignore[arg-type]
+    return Experience(state, **base)  # type: ignore[arg-type]
 
 
 def test_round_trip_preserves_every_field(tmp_path: Path) -> None:
@@ -107,14 +109,14 @@ def test_threads_append_without_loss(tmp_path: Path) -> None:
 
 WRITER = textwrap.dedent("""
     import sys
+    from toolorch.core.state import State
     from toolorch.stores.experience import Experience
     from toolorch.stores.sqlite_experiences import SqliteExperienceStore
     path, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = SqliteExperienceStore(path)
     sys.stdout.write("ready\\n"); sys.stdout.flush(); sys.stdin.readline()
     for i in range(n):
-        store.append([Experience(goal="g", inputs_present=[], artifacts=[], history=[],
-                                 action="qdrant_search_similar", desirable=True, success=True,
+        store.append([Experience(State("g"), action="qdrant_search_similar", desirable=True, success=True,
                                  workflow_id=f"{tag}-{i // 10}", session_id=tag)])
     store.close()
 """)

@@ -10,7 +10,7 @@ from pathlib import Path
 OPENER = """
 import sys, time
 from toolorch.stores.sqlite_experiences import SqliteExperienceStore
-from toolorch.stores.lineage import LineageStore
+from toolorch.lineage.store import LineageStore
 from toolorch.stores.facts import FactStore
 from pathlib import Path
 d = Path(sys.argv[1])

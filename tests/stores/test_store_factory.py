@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolorch.config import Settings
+from toolorch.core.state import State
 from toolorch.stores.experience import Experience
 from toolorch.stores.factory import open_store
 from toolorch.stores.resilient import ResilientExperienceStore
@@ -12,8 +13,7 @@ from toolorch.stores.sqlite_experiences import SqliteExperienceStore
 
 
 def one() -> Experience:
-    return Experience(goal="", inputs_present=[], artifacts=[], history=[],
-                      action="marquez_get_lineage", desirable=True, success=True)
+    return Experience(State(""), action="marquez_get_lineage", desirable=True, success=True)
 
 
 def test_default_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:

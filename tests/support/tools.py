@@ -7,7 +7,8 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Dataset, ToolContext
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
 from toolorch.errors import BackendError
 
 

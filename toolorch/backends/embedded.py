@@ -6,7 +6,8 @@ import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from toolorch.backends.base import Backend, ToolContext
+from toolorch.backends.base import Backend
+from toolorch.core.context import ToolContext
 from toolorch.errors import NotAvailableError
 
 ToolFn = Callable[[dict[str, Any], ToolContext], Awaitable[dict[str, Any]]]

@@ -7,7 +7,8 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from toolorch.backends.base import Backend, ToolContext
+from toolorch.backends.base import Backend
+from toolorch.core.context import ToolContext
 from toolorch.errors import BackendError, ValidationError
 from toolorch.registry.models import BackendSpec
 

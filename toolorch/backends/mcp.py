@@ -12,7 +12,8 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Backend, ToolContext
+from toolorch.backends.base import Backend
+from toolorch.core.context import ToolContext
 from toolorch.errors import BackendError
 from toolorch.registry.models import BackendSpec
 

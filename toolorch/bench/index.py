@@ -88,9 +88,10 @@ def _by_hand(language: str, root: Path, out: Path, node_bin: Path) -> float:
 def _whole_tool(language: str, root: Path, home: Path) -> tuple[float, dict[str, Any]]:
     """One scip_index_code call on a fresh engine-like context, timed; then the background
     embedding is awaited (untimed) and the services closed."""
-    from toolorch.backends.base import Services, ToolContext
     from toolorch.backends.scip.tool import index_code
     from toolorch.config import Settings
+    from toolorch.core.context import ToolContext
+    from toolorch.core.services import Services
 
     settings = Settings(home=home, allowed_roots=str(root.parent))
     services = Services(settings)

@@ -91,9 +91,10 @@ def _run_registry(registry: Any, presets: Sequence[str], forward_iters: int, ste
                   seed: int) -> dict[str, Any]:
     import torch
 
+    from toolorch.core.state import State
     from toolorch.rl.policy import PolicyConfig, build_policy, collate
     from toolorch.rl.reference import ReferencePolicy
-    from toolorch.rl.state import EncodedState, State, StateEncoder
+    from toolorch.rl.state import EncodedState, StateEncoder
     from toolorch.rl.trainer import TrainerConfig, TrainingBatch, kto_update
 
     rng = np.random.default_rng(seed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolorch.backends.base import ToolContext
+from toolorch.core.context import ToolContext
 
 
 async def echo(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:

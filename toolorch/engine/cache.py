@@ -1,18 +1,17 @@
 """Result cache: in-process TTL + LRU by default, Redis/DragonflyDB when configured.
 
 Key: the tool name plus a blake2b digest of the canonical JSON of its arguments (sorted keys, no
-whitespace), so argument order and formatting never matter. Every entry also carries a fingerprint
-of the files the result was computed from -- (path, mtime_ns, size) for each file the tool recorded
-reading -- and a lookup whose fingerprint no longer matches the disk (a file changed or vanished)
-is a miss and drops the entry. A directory's mtime changes only when entries are added or removed,
-so tools should record the files they read, not only their directories.
+whitespace), so argument order and formatting never matter. Every entry also carries the stamps
+of the files the result was computed from (`toolorch.core.stamps`), and a lookup whose stamps no
+longer match the disk (a file changed or vanished) is a miss and drops the entry.
 
 Cached outputs are shared, not copied: treat them as read-only.
 
 `RedisCache` keeps the in-process cache in front of Redis (local hits cost microseconds; Redis is
 asked on a local miss and shared between server instances). When Redis fails (refused, reset, or
-a short socket timeout) it is skipped for `retry_interval_s` and the in-process cache serves
-alone: a cache outage never fails a tool call.
+a short socket timeout) its breaker (toolorch.core.breaker) skips it for `retry_interval_s`, then
+lets one call try again; meanwhile the in-process cache serves alone: a cache outage never fails a
+tool call.
 """
 
 from __future__ import annotations
@@ -20,27 +19,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from toolorch.config import Settings
+from toolorch.config import Settings, mask_url
+from toolorch.core.breaker import CircuitBreaker
+from toolorch.core.stamps import FileStamp, fingerprint, is_fresh
 
 log = logging.getLogger(__name__)
 
 REDIS_PREFIX = "toolorch:cache:"
-
-
-@dataclass(frozen=True, slots=True)
-class FileStamp:
-    path: str
-    mtime_ns: int
-    size: int
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,30 +55,6 @@ def cache_key(tool: str, args: Mapping[str, Any], *, version: str = "") -> str:
     results of the same arguments."""
     payload = f"{tool}\0{version}\0{canonical_json(args)}".encode()
     return f"{tool}:{hashlib.blake2b(payload, digest_size=16).hexdigest()}"
-
-
-def stamp(path: Path | str) -> FileStamp | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return FileStamp(str(path), st.st_mtime_ns, st.st_size)
-
-
-def fingerprint(files: Iterable[Path | str | FileStamp]) -> tuple[FileStamp, ...] | None:
-    """Stamps of the files (FileStamps taken at read time are kept as given); None when one is
-    missing, i.e. the result cannot be checked later and must not be cached."""
-    out: list[FileStamp] = []
-    for f in dict.fromkeys(files):
-        s = f if isinstance(f, FileStamp) else stamp(f)
-        if s is None:
-            return None
-        out.append(s)
-    return tuple(out)
-
-
-def is_fresh(files: Iterable[FileStamp]) -> bool:
-    return all(stamp(f.path) == f for f in files)
 
 
 class ResultCache(Protocol):
@@ -219,26 +189,22 @@ class RedisCache:
         self.url, self.prefix = url, prefix
         self.local = local if local is not None else TTLCache()
         self.socket_timeout_s, self.retry_interval_s = socket_timeout_s, retry_interval_s
-        self._clock = clock
         self._errors: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError,
                                                          TimeoutError)
         self._client: Any = None
         self._client_loop: Any = None
-        self._down_until: float | None = None
+        # one failure skips Redis for retry_interval_s, then one call tries it again
+        self._breaker = CircuitBreaker(f"redis cache {mask_url(url)}", 1, retry_interval_s, clock)
         self.hits = self.misses = self.redis_hits = self.redis_errors = 0
 
     @property
     def redis_available(self) -> bool:
-        return self._down_until is None
+        return self._breaker.state == "closed"
 
-    def _redis(self) -> Any | None:
-        """The client for the running loop, or None while Redis is considered down."""
+    def _client_for_loop(self) -> Any:
+        """The client for the running loop (redis.asyncio clients belong to one loop)."""
         import asyncio
 
-        if self._down_until is not None:
-            if self._clock() < self._down_until:
-                return None
-            self._down_until = None          # try again
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
             import redis.asyncio
@@ -251,33 +217,43 @@ class RedisCache:
             self._client_loop = loop
         return self._client
 
-    def _failed(self, exc: BaseException) -> None:
-        self.redis_errors += 1
-        if self._down_until is None:
-            from toolorch.config import mask_url
-
-            log.warning("Redis cache %s unavailable, using the in-process cache for %.0fs: %s",
-                        mask_url(self.url), self.retry_interval_s, exc)
-        self._down_until = self._clock() + self.retry_interval_s
+    async def _on_redis(self, op: Callable[[Any], Awaitable[T]]) -> tuple[bool, T | None]:
+        """Run `op(client)` unless the breaker says Redis is down: (True, result), or (False,
+        None) when skipped or failed (the in-process cache then serves alone)."""
+        if not self._breaker.allow():
+            return False, None
+        try:
+            result = await op(self._client_for_loop())
+        except self._errors as exc:
+            self.redis_errors += 1
+            if self._breaker.record_failure():
+                log.warning("Redis cache %s unavailable, using the in-process cache for %.0fs: %s",
+                            mask_url(self.url), self.retry_interval_s, exc)
+            return False, None
+        except BaseException:
+            self._breaker.abandon()
+            raise
+        self._breaker.record_success()
+        return True, result
 
     async def get(self, key: str) -> CachedResult | None:
         got = self.local.lookup(key)
-        if got is None and (client := self._redis()) is not None:
-            try:
+        if got is None:
+            async def fetch(client: Any) -> tuple[bytes | None, int]:
                 async with client.pipeline(transaction=False) as pipe:
                     raw, pttl = await pipe.get(self.prefix + key).pttl(self.prefix + key).execute()
-            except self._errors as exc:
-                self._failed(exc)
-            else:
-                got = await self._from_redis(client, key, raw, pttl)
+                return raw, int(pttl)
+
+            ok, found = await self._on_redis(fetch)
+            if ok and found is not None:
+                got = await self._from_redis(key, *found)
         if got is None:
             self.misses += 1
         else:
             self.hits += 1
         return got
 
-    async def _from_redis(self, client: Any, key: str, raw: bytes | None,
-                          pttl: int) -> CachedResult | None:
+    async def _from_redis(self, key: str, raw: bytes | None, pttl: int) -> CachedResult | None:
         if raw is None:
             return None
         try:
@@ -288,10 +264,7 @@ class RedisCache:
             log.warning("dropping unreadable Redis cache entry %s: %s", key, exc)
             result = None
         if result is None or not is_fresh(result.files):
-            try:
-                await client.delete(self.prefix + key)
-            except self._errors as exc:
-                self._failed(exc)
+            await self._on_redis(lambda client: client.delete(self.prefix + key))
             return None
         self.redis_hits += 1
         if pttl > 0:
@@ -305,29 +278,25 @@ class RedisCache:
             return
         result = CachedResult(output, files, time.time())
         self.local.store(key, result, ttl_s)
-        if (client := self._redis()) is None:
-            return
+        if not self.redis_available and self._breaker.retry_in_s() > 0:
+            return  # known down: skip the JSON too
         try:
             value = json.dumps({"o": output, "f": [[f.path, f.mtime_ns, f.size] for f in files],
                                 "t": result.stored_at}, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             log.debug("not sharing %s through Redis (output is not JSON): %s", key, exc)
             return
-        try:
-            await client.set(self.prefix + key, value, px=max(1, int(ttl_s * 1000)))
-        except self._errors as exc:
-            self._failed(exc)
+        await self._on_redis(lambda client: client.set(self.prefix + key, value, px=max(1, int(ttl_s * 1000))))
 
     async def clear(self) -> None:
         """Drop every entry under the prefix (here and in Redis)."""
         self.local.clear_now()
-        if (client := self._redis()) is None:
-            return
-        try:
+
+        async def drop(client: Any) -> None:
             async for name in client.scan_iter(match=self.prefix + "*", count=500):
                 await client.delete(name)
-        except self._errors as exc:
-            self._failed(exc)
+
+        await self._on_redis(drop)
 
     def stats(self) -> dict[str, Any]:
         return {"backend": "redis", "hits": self.hits, "misses": self.misses,

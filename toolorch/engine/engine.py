@@ -10,46 +10,50 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from toolorch.backends.base import Backend, ProgressFn, Services, ToolContext, _no_progress
+from toolorch.backends.base import Backend
 from toolorch.config import Settings
-from toolorch.engine.breaker import CircuitBreaker
-from toolorch.engine.observer import RunInfo, RunObserver, RunOutcome
+from toolorch.core.breaker import CircuitBreaker
+from toolorch.core.context import ToolContext
+from toolorch.core.ids import new_id
+from toolorch.core.progress import ProgressFn, no_progress
+from toolorch.core.runs import RunInfo, RunObserver, RunOutcome
+from toolorch.core.services import Services
+from toolorch.core.state import State
 from toolorch.engine.results import ToolResult
-from toolorch.engine.retry import RetryPolicy
 from toolorch.engine.validation import ArgumentValidator
-from toolorch.errors import BackendError, CircuitOpenError, ToolorchError, ToolTimeoutError
-from toolorch.ids import new_id
+from toolorch.errors import BackendError, CircuitOpenError, ToolorchError, ToolTimeoutError, UnknownToolError
 from toolorch.registry import Registry, ToolSpec
 from toolorch.stores.experience import Experience, ExperienceStore
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from toolorch.engine.cache import ResultCache
+    from toolorch.metrics import MetricsTracker
+    from toolorch.rl.runner import PolicyRunner
+    from toolorch.stores.writer import ExperienceWriter
+
 log = logging.getLogger(__name__)
+
+_EMPTY_SESSION = State("")
 
 SleepFn = Callable[[float], Awaitable[None]]
 _SESSIONS = 256  # direct-call histories kept (LRU)
-_HISTORY = 16    # (tool, outcome) pairs a state remembers (the policy's history length)
-
-
-class SessionState:
-    """What a client session has done so far: the state of a direct call's experience."""
-
-    __slots__ = ("artifacts", "history")
-
-    def __init__(self) -> None:
-        self.artifacts: dict[str, Any] = {}
-        self.history: deque[tuple[str, bool]] = deque(maxlen=_HISTORY)
 
 
 class Engine:
     """Owns the registry, validators, backends, breakers, cache, metrics, stores and observers.
 
     Use as `async with Engine(settings) as engine:` so backends and stores are closed after.
+    `backends` replaces the registry's binding of the tools it names (like an httpx transport:
+    tests hand the engine a `MockBackend`); the others are built from the registry on first use.
     """
 
     def __init__(
@@ -58,9 +62,10 @@ class Engine:
         registry: Registry | None = None,
         *,
         store: ExperienceStore | None = None,
-        cache: Any | None = None,
-        metrics: Any | None = None,
+        cache: ResultCache | None = None,
+        metrics: MetricsTracker | None = None,
         observers: list[RunObserver] | None = None,
+        backends: Mapping[str, Backend] | None = None,
         sleep: SleepFn = anyio.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -71,20 +76,22 @@ class Engine:
         self._validators = {
             t.name: ArgumentValidator(t.name, t.input_schema, self.settings.max_arg_chars) for t in self.registry
         }
-        self._retry = {t.name: RetryPolicy.from_spec(t.retry) for t in self.registry}
-        self._backends: dict[str, Backend] = {}
+        unknown = sorted(set(backends or {}) - set(self.registry.names))
+        if unknown:
+            raise UnknownToolError(unknown[0], self.registry.names)
+        self._backends: dict[str, Backend] = dict(backends or {})
         self._breakers: dict[str, CircuitBreaker] = {}
         self._store = store
-        self._writer: Any = None
+        self._writer: ExperienceWriter | None = None
         self._cache = cache
         self._metrics = metrics
         self._observers = observers
-        self._sessions: OrderedDict[str, SessionState] = OrderedDict()
+        self._sessions: OrderedDict[str, State] = OrderedDict()  # what each client session did so far
         self._limiter = anyio.CapacityLimiter(self.settings.max_concurrency)
         self._roots = self.settings.roots  # resolved once: cwd and symlinks do not move under us
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self.policy: Any = None  # a toolorch.rl PolicyRunner, attached by load_policy()
+        self.policy: PolicyRunner | None = None  # attached by load_policy()
 
     # -- owned components, created on first use ------------------------------------------------
     @property
@@ -96,7 +103,7 @@ class Engine:
         return self._store
 
     @property
-    def cache(self) -> Any:
+    def cache(self) -> ResultCache:
         if self._cache is None:
             from toolorch.engine.cache import open_cache
 
@@ -104,7 +111,7 @@ class Engine:
         return self._cache
 
     @property
-    def metrics(self) -> Any:
+    def metrics(self) -> MetricsTracker:
         if self._metrics is None:
             from toolorch.metrics import MetricsTracker
 
@@ -114,7 +121,7 @@ class Engine:
     @property
     def observers(self) -> list[RunObserver]:
         if self._observers is None:
-            from toolorch.backends.lineage.observer import LineageObserver
+            from toolorch.lineage.observer import LineageObserver
 
             self._observers = [LineageObserver(self.settings, self.services)]
         return self._observers
@@ -138,10 +145,11 @@ class Engine:
         """Every backend's circuit, for the metrics resource."""
         return {k: b.snapshot() for k, b in self._breakers.items()}
 
-    def session(self, session_id: str) -> SessionState:
+    def session(self, session_id: str) -> State:
+        """The state of a client session's next direct call (the newest _SESSIONS sessions kept)."""
         s = self._sessions.get(session_id)
         if s is None:
-            s = self._sessions[session_id] = SessionState()
+            s = self._sessions[session_id] = _EMPTY_SESSION
             if len(self._sessions) > _SESSIONS:
                 self._sessions.popitem(last=False)
         else:
@@ -159,7 +167,7 @@ class Engine:
         tool: str,
         args: Any,
         *,
-        progress: ProgressFn = _no_progress,
+        progress: ProgressFn = no_progress,
         roots: list[Path] | None = None,
         workflow_id: str | None = None,
         strategy: str = "direct",
@@ -174,7 +182,7 @@ class Engine:
         try:
             clean = self._validators[tool](args)
         except ToolorchError as exc:
-            return self._finish(spec, ToolResult(tool, False, error=exc.to_dict(), run_id=run_id), start, strategy, workflow_id)
+            return self._finish(spec, ToolResult(tool, False, error=exc, run_id=run_id), start, strategy, workflow_id)
 
         use_cache = spec.cache.enabled and self.settings.cache_enabled
         key = ""
@@ -202,7 +210,7 @@ class Engine:
         roots: list[Path] | None,
         workflow_id: str | None,
     ) -> tuple[ToolResult, ToolContext]:
-        policy = self._retry[spec.name]
+        policy = spec.retry
         breaker = self.breaker(spec)
         attempt = 0
         while True:
@@ -216,7 +224,7 @@ class Engine:
             try:
                 breaker.before_call()
             except CircuitOpenError as exc:
-                return ToolResult(spec.name, False, error=exc.to_dict(), attempts=attempt - 1, run_id=run_id), ctx
+                return ToolResult(spec.name, False, error=exc, attempts=attempt - 1, run_id=run_id), ctx
             self._notify_start(info)
             try:
                 async with self._limiter:
@@ -233,6 +241,9 @@ class Engine:
             except Exception as exc:  # a bug in a backend: report it, never crash the server
                 log.exception("%s: unexpected error", spec.name)
                 error = BackendError(f"{spec.name}: internal error {type(exc).__name__}: {exc}")
+            except BaseException:  # cancelled: says nothing about the backend; free a half-open trial
+                breaker.abandon()
+                raise
             else:
                 breaker.record_success()
                 result = ToolResult(spec.name, True, output=output, attempts=attempt, run_id=run_id)
@@ -240,7 +251,9 @@ class Engine:
                 return result, ctx
             if error.retryable or error.kind == "timeout":
                 breaker.record_failure()  # only faults of the backend, not bad queries
-            failed = ToolResult(spec.name, False, error=error.to_dict(), attempts=attempt, run_id=run_id)
+            else:
+                breaker.abandon()  # a refusal says nothing of the backend's health; frees a trial
+            failed = ToolResult(spec.name, False, error=error, attempts=attempt, run_id=run_id)
             self._observe(info, failed, ctx.inputs, ctx.outputs)
             if not policy.should_retry(error, attempt):
                 return failed, ctx
@@ -282,21 +295,18 @@ class Engine:
         args: Any,
         *,
         session_id: str = "",
-        progress: ProgressFn = _no_progress,
+        progress: ProgressFn = no_progress,
         roots: list[Path] | None = None,
     ) -> ToolResult:
         """A direct call: executed, then logged as one experience whose state is the session's
         history (artifacts produced and tools called before it)."""
-        session = self.session(session_id)
-        before_artifacts = list(session.artifacts)
-        before_history = list(session.history)
+        before = self.session(session_id)
         result = await self.execute(tool, args, progress=progress, roots=roots)
-        if result.success and result.output is not None:
-            session.artifacts.update(self.registry.dataflow.artifacts_of(tool, result.output))
-        session.history.append((tool, result.success))
+        made = self.registry.dataflow.artifacts_of(tool, result.output) if result.success and result.output is not None else {}
+        # the session as it is now (another call may have finished meanwhile), plus this one
+        self._sessions[session_id] = self.session(session_id).after(tool, result.success, made)
         exp = Experience(
-            goal="", inputs_present=[], artifacts=before_artifacts, history=before_history,
-            action=tool, desirable=result.success, success=result.success, session_id=session_id,
+            before, action=tool, desirable=result.success, success=result.success, session_id=session_id,
             strategy="direct", error_kind=result.error_kind, latency_s=result.time_s, cost=result.cost,
             attempts=result.attempts, cached=result.cached,
         )
@@ -304,7 +314,7 @@ class Engine:
         return result
 
     @property
-    def writer(self) -> Any:
+    def writer(self) -> ExperienceWriter:
         if self._writer is None:
             from toolorch.stores.writer import ExperienceWriter
 
@@ -345,7 +355,7 @@ class Engine:
         self.policy = runner
         return None
 
-    def _goal_embedder(self) -> Callable[[list[str]], Any]:
+    def _goal_embedder(self) -> Callable[[list[str]], np.ndarray]:
         from toolorch.backends.vectors.embedder import embedder_of
 
         return embedder_of(self.services).embed

@@ -1,9 +1,13 @@
-"""What the engine returns: one ToolResult per call, a WorkflowResult per orchestration."""
+"""What the engine returns: one ToolResult per call, a WorkflowResult per orchestration.
+
+Errors stay `ToolorchError` objects here; `to_dict()` (the JSON/MCP edge) flattens them."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+from toolorch.errors import ToolorchError
 
 
 @dataclass(slots=True)
@@ -11,7 +15,7 @@ class ToolResult:
     tool: str
     success: bool
     output: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None     # ToolorchError.to_dict(): kind, message, retryable
+    error: ToolorchError | None = None      # why it failed (the last attempt's error)
     attempts: int = 0
     cached: bool = False
     time_s: float = 0.0
@@ -20,10 +24,15 @@ class ToolResult:
 
     @property
     def error_kind(self) -> str | None:
-        return None if self.error is None else str(self.error.get("kind"))
+        return None if self.error is None else self.error.kind
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "tool": self.tool, "success": self.success, "output": self.output,
+            "error": None if self.error is None else self.error.to_dict(),
+            "attempts": self.attempts, "cached": self.cached, "time_s": self.time_s,
+            "cost": self.cost, "run_id": self.run_id,
+        }
 
 
 @dataclass(slots=True)
@@ -48,7 +57,7 @@ class StepResult:
             "arguments": self.arguments,
             "success": self.success,
             "output": r.output if r else None,
-            "error": (r.error if r else None) or (
+            "error": (r.error.to_dict() if r and r.error else None) or (
                 {"kind": "skipped", "message": self.skipped_reason} if self.skipped_reason else None
             ),
             "attempts": r.attempts if r else 0,

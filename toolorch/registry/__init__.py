@@ -8,10 +8,10 @@ from toolorch.registry.models import (
     Consume,
     ModelSpec,
     Produce,
-    RetrySpec,
     ToolSpec,
 )
 from toolorch.registry.registry import Registry
+from toolorch.registry.retry import RetryPolicy
 
 __all__ = [
     "Annotations",
@@ -22,7 +22,7 @@ __all__ = [
     "ModelSpec",
     "Produce",
     "Registry",
-    "RetrySpec",
+    "RetryPolicy",
     "ToolSpec",
     "render",
 ]

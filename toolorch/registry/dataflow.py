@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from toolorch.errors import PlanningError
 from toolorch.registry.models import ToolSpec
 
 _REF = re.compile(r"\$\{([A-Za-z0-9_.-]+)\}")
@@ -100,7 +101,7 @@ class Dataflow:
 
     def plan_for(self, deliverable: str, available: Iterable[str]) -> list[str]:
         """The cheapest set of tools that makes `deliverable` (an artifact or a tool name),
-        in dependency order. Raises ValueError when it cannot be made from `available`."""
+        in dependency order. Raises PlanningError when it cannot be made from `available`."""
         have = set(available)
         chosen: list[str] = []
         if deliverable in self.tools:
@@ -111,7 +112,7 @@ class Dataflow:
             self._need_artifact(deliverable, have, chosen, set())
         else:
             known = sorted(set(self.producers) | set(self.tools))
-            raise ValueError(f"unknown deliverable {deliverable!r}; known: {', '.join(known)}")
+            raise PlanningError(f"unknown deliverable {deliverable!r}; known: {', '.join(known)}")
         return self.toposort(chosen, available)
 
     def _need_artifact(self, art: str, have: set[str], chosen: list[str], visiting: set[str]) -> None:
@@ -124,13 +125,13 @@ class Dataflow:
             trial = list(chosen)
             try:
                 self._need_tool(prod, set(have), trial, visiting | {prod})
-            except ValueError:
+            except PlanningError:
                 continue
             cost = sum(self.tools[n].cost for n in trial)
             if best is None or (cost, i) < best[:2]:
                 best = (cost, i, trial)
         if best is None:
-            raise ValueError(f"nothing can produce {art!r} from {sorted(have)}")
+            raise PlanningError(f"nothing can produce {art!r} from {sorted(have)}")
         chosen[:] = best[2]
         for n in chosen:
             have |= self.made_by[n]
@@ -142,7 +143,7 @@ class Dataflow:
         while missing := self.missing(tool, have):
             self._need_artifact(missing[0], have, chosen, visiting | {tool})
             if self.missing(tool, have) == missing:  # pragma: no cover - _need_artifact raises
-                raise ValueError(f"cannot satisfy {missing[0]!r} for {tool}")
+                raise PlanningError(f"cannot satisfy {missing[0]!r} for {tool}")
         chosen.append(tool)
         have |= self.made_by[tool]
 

@@ -7,24 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from toolorch.registry.retry import RetryPolicy
+
 #: MCP tool-name rule (2025-11-25 spec): 1–128 of [A-Za-z0-9._-].
 TOOL_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class RetrySpec(_Model):
-    """Temporal-style retry policy (see `toolorch.engine.retry.RetryPolicy`)."""
-
-    initial_interval_s: float = Field(0.5, gt=0, description="Delay before the first retry.")
-    backoff_coefficient: float = Field(2.0, ge=1.0, description="Growth factor per attempt.")
-    maximum_interval_s: float | None = Field(None, gt=0, description="Cap; default 100× initial.")
-    maximum_attempts: int = Field(3, ge=0, description="Attempts in all; 0 = unlimited.")
-    non_retryable_error_kinds: list[str] = Field(
-        default_factory=list, description="Error kinds never retried (validation never is)."
-    )
 
 
 class CacheSpec(_Model):
@@ -109,7 +99,7 @@ class ToolSpec(_Model):
     cost: float = Field(1.0, ge=0, description="Relative cost units per call.")
     latency_ms: float = Field(100.0, ge=0, description="Expected latency.")
     timeout_s: float = Field(60.0, gt=0)
-    retry: RetrySpec = Field(default_factory=RetrySpec)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
     cache: CacheSpec = Field(default_factory=CacheSpec)
     annotations: Annotations = Field(default_factory=Annotations)
     backend: BackendSpec

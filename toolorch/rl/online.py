@@ -1,4 +1,4 @@
-"""Online training in a background thread, and offline retraining from the whole store.
+"""Online training in a background thread (offline retraining from the whole store: offline.py).
 
 The engine hands experiences to `OnlineTrainer.observe` (a queue put: never blocks the event
 loop). The trainer thread adds them to the replay buffer; after every k new ones it adopts a newer
@@ -15,19 +15,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from toolorch.rl.checkpoint import CheckpointDir
 from toolorch.rl.shared import RedisCheckpoints
-from toolorch.rl.trainer import Learner, TrainerConfig
-from toolorch.stores.experience import Experience, ExperienceStore
+from toolorch.rl.trainer import Learner
+from toolorch.stores.experience import Experience
 
 if TYPE_CHECKING:
     from toolorch.config import Settings
-    from toolorch.registry.registry import Registry
-    from toolorch.rl.policy import KTOPolicy, PolicyConfig
-    from toolorch.rl.state import EmbedFn
+    from toolorch.rl.policy import KTOPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -161,46 +158,3 @@ class OnlineTrainer:
 def shared_checkpoints(settings: Settings, keep: int = 5) -> RedisCheckpoints | None:
     """Checkpoints shared through Redis when TOOLORCH_REDIS_URL is set (shared.py)."""
     return RedisCheckpoints(settings.redis_url, keep=keep) if settings.redis_url else None
-
-
-def train_offline(
-    store: ExperienceStore,
-    registry: Registry,
-    settings: Settings,
-    epochs: int = 3,
-    *,
-    embed_fn: EmbedFn | None = None,
-    policy_config: PolicyConfig | None = None,
-    trainer_config: TrainerConfig | None = None,
-    save: bool = True,
-) -> dict[str, Any]:
-    """`toolorch train`: a fresh policy trained on every experience in the store.
-
-    Each epoch takes ceil(n / batch_size) steps on balanced batches (the EMA reference follows
-    every `steps` steps, as online); the result is saved as the next checkpoint version, which
-    running servers pick up. Returns the final metrics plus `examples` and `epochs`."""
-    from toolorch.rl.runner import default_embed_fn
-    from toolorch.rl.state import StateEncoder
-
-    config = trainer_config or TrainerConfig.from_settings(settings)
-    experiences = list(store.iter_all())
-    if not experiences:
-        raise ValueError(f"the experience store is empty ({settings.home}); run some tools first")
-    encoder = StateEncoder(registry, embed_fn or default_embed_fn(settings))
-    capacity = max(config.buffer_capacity, len(experiences))
-    learner = Learner(encoder, policy_config, replace(config, buffer_capacity=capacity, refresh_from_store=False))
-    learner.add(experiences)
-    steps_per_epoch = -(-len(experiences) // config.batch_size)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        done = 0
-        while done < steps_per_epoch:
-            n = min(config.steps, steps_per_epoch - done)
-            learner.train_round(steps=n)
-            done += n
-    metrics = learner.metrics()
-    if save:
-        checkpoints = CheckpointDir(settings.home / "policy", keep=config.keep_checkpoints)
-        learner.version = save_version(learner, checkpoints, shared_checkpoints(settings, config.keep_checkpoints))
-        metrics["policy/version"] = learner.version
-    return {**metrics, "examples": len(experiences), "epochs": epochs, "seconds": time.perf_counter() - start}

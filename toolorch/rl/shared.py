@@ -27,6 +27,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from toolorch.config import mask_url
+from toolorch.core.breaker import CircuitBreaker
+
 if TYPE_CHECKING:
     from toolorch.rl.checkpoint import CheckpointDir
 
@@ -79,7 +82,8 @@ class RedisCheckpoints:
         )
         self._next = self._redis.register_script(_NEXT_LUA)
         self._push = self._redis.register_script(_PUSH_LUA)
-        self._down_until = 0.0
+        # one failure: carry on locally, ask Redis again after RETRY_AFTER_S (toolorch.core.breaker)
+        self._breaker = CircuitBreaker("shared policy checkpoints", 1, RETRY_AFTER_S)
         self.pushed = 0
         self.pulled = 0
 
@@ -88,32 +92,27 @@ class RedisCheckpoints:
 
     def _call(self, what: str, fn: Callable[[], T]) -> T | None:
         """Run one Redis operation; None (and a pause before the next try) when Redis fails."""
-        if time.monotonic() < self._down_until:
+        if not self._breaker.allow():
             return None
         try:
-            return fn()
+            result = fn()
         except self._errors.RedisError as exc:
-            from toolorch.config import mask_url
-
-            if self._down_until == 0.0:
+            if self._breaker.record_failure():
                 logger.warning("shared policy checkpoints at %s: %s failed (%s); using the local "
                                "directory, retrying in %.0f s", mask_url(self.url), what, exc, RETRY_AFTER_S)
-            self._down_until = time.monotonic() + RETRY_AFTER_S
             return None
-
-    def _ok(self) -> None:
-        if self._down_until:
+        except BaseException:
+            self._breaker.abandon()
+            raise
+        if self._breaker.record_success() is not None:
             logger.info("shared policy checkpoints at Redis are reachable again")
-        self._down_until = 0.0
+        return result
 
     # -- writing ------------------------------------------------------------------------------
     def next_version(self, local_newest: int) -> int | None:
         """A version number no other instance will use (None: Redis unreachable, number locally)."""
         n = self._call("allocating a version", lambda: self._next(keys=[self.key("next")], args=[local_newest]))
-        if n is None:
-            return None
-        self._ok()
-        return int(n)
+        return None if n is None else int(n)
 
     def push(self, version: int, local: CheckpointDir) -> bool:
         """Publish `version` from the local directory. False when Redis is unreachable."""
@@ -125,7 +124,6 @@ class RedisCheckpoints:
                           lambda: self._push(keys=keys, args=[version, json.dumps(meta), data]))
         if done is None:
             return False
-        self._ok()
         self.pushed += 1
         old = self.key(f"v{version - self.keep}")
         self._call("expiring an old version", lambda: self._redis.expire(old, EXPIRE_SUPERSEDED_S))
@@ -137,7 +135,6 @@ class RedisCheckpoints:
         raw = self._call("reading the latest version", lambda: self._redis.get(self.key("latest")))
         if raw is None:
             return None
-        self._ok()
         try:
             meta = json.loads(raw)
         except ValueError:

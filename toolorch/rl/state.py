@@ -1,7 +1,8 @@
-"""The policy's view of a workflow: `State`, and `StateEncoder` that turns it into tokens.
+"""`StateEncoder`: the policy's view of a `State` (toolorch.core.state) as tokens.
 
 A state (DESIGN.md, "KTO, stated exactly") is the goal, the inputs present, the artifacts produced
-so far and the history of (tool, outcome). The encoder makes a short token sequence of it:
+so far and the history of (tool, outcome), plus its context. The encoder makes a short token
+sequence of it:
 
     [GOAL] [in:project_path] [in:language] [made:scip_index_path] ... [scip_index_code ok] ...
 
@@ -11,7 +12,7 @@ so far and the history of (tool, outcome). The encoder makes a short token seque
   caller and an artifact made by a tool are different tokens);
 - one token per history entry (outcome ok/fail) with its recency (0 = the latest step), pointing
   at the tool that ran (`tool_ref`);
-- one token per context feature (rl/context.py: language, size bucket, bound backends, recent
+- one token per context feature (`State.context`, core/context_features.py: language, size bucket, bound backends, recent
   outcomes per tool), tool-specific ones pointing at their tool.
 
 No token name contains a tool name: a token that is about a tool carries the tool's index
@@ -38,10 +39,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from toolorch.core.context_features import Context
+from toolorch.core.state import State
 from toolorch.errors import ConfigError
-from toolorch.rl.context import Context
 from toolorch.rl.mask import blocked_tools
-from toolorch.stores.experience import STOP, Experience
+from toolorch.stores.experience import STOP
 
 if TYPE_CHECKING:
     from toolorch.registry.dataflow import Dataflow
@@ -51,69 +53,6 @@ if TYPE_CHECKING:
 EmbedFn = Callable[[list[str]], np.ndarray]
 
 PAD = 0  # token id 0 is padding in every sequence
-
-
-@dataclass(frozen=True, slots=True)
-class State:
-    """What the policy sees before choosing the next action. Sequences given as lists are
-    stored as tuples (the state is immutable and hashable).
-
-    `context`: where the workflow runs (rl/context.py). `failed_calls` / `call_keys`: what the
-    repeat-failure mask needs (rl/mask.py): the non-retryable failures of this workflow as
-    (tool, args key), and the args key of the call each tool would make now."""
-
-    goal: str
-    inputs_present: Sequence[str] = ()
-    artifacts: Sequence[str] = ()
-    history: Sequence[tuple[str, bool]] = ()
-    context: Context = field(default_factory=Context)
-    failed_calls: Sequence[tuple[str, str]] = ()
-    call_keys: Sequence[tuple[str, str]] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "inputs_present", tuple(self.inputs_present))
-        object.__setattr__(self, "artifacts", tuple(self.artifacts))
-        object.__setattr__(self, "history", tuple((t, bool(ok)) for t, ok in self.history))
-        object.__setattr__(self, "failed_calls", tuple((str(t), str(k)) for t, k in self.failed_calls))
-        object.__setattr__(self, "call_keys", tuple((str(t), str(k)) for t, k in self.call_keys))
-
-    @classmethod
-    def of(
-        cls,
-        goal: str,
-        inputs_present: Iterable[str] = (),
-        artifacts: Iterable[str] = (),
-        history: Iterable[tuple[str, bool]] = (),
-        context: Context | None = None,
-        failed_calls: Iterable[tuple[str, str]] = (),
-        call_keys: Iterable[tuple[str, str]] = (),
-    ) -> State:
-        return cls(goal, tuple(inputs_present), tuple(artifacts), tuple(history), context or Context(),
-                   tuple(failed_calls), tuple(call_keys))
-
-    @classmethod
-    def from_experience(cls, exp: Experience) -> State:
-        f = exp.features or {}
-        return cls.of(exp.goal, exp.inputs_present, exp.artifacts, exp.history, Context.from_dict(f.get("context")),
-                      [tuple(c) for c in f.get("failed_calls", ())], [tuple(c) for c in f.get("call_keys", ())])
-
-    def features(self) -> dict[str, object]:
-        """What `Experience.features` stores of this state beyond goal, inputs, artifacts and
-        history (empty parts left out)."""
-        out: dict[str, object] = {}
-        if not self.context.empty:
-            out["context"] = self.context.to_dict()
-        if self.failed_calls:
-            out["failed_calls"] = [list(c) for c in self.failed_calls]
-        if self.call_keys:
-            out["call_keys"] = [list(c) for c in self.call_keys]
-        return out
-
-    @property
-    def available(self) -> set[str]:
-        """Artifact names a tool may consume: the inputs, everything produced so far, and the
-        goal text itself (qdrant_search_similar's text defaults to it)."""
-        return set(self.inputs_present) | set(self.artifacts) | ({"goal"} if self.goal else set())
 
 
 @dataclass(frozen=True, slots=True)

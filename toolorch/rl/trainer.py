@@ -22,7 +22,7 @@ from toolorch.rl.buffer import ExperienceBuffer
 from toolorch.rl.losses import MIN_Z0_BATCH, estimate_z0, kl_divergence, kto_loss
 from toolorch.rl.policy import KTOPolicy, PolicyConfig, StateBatch, collate, policy_for
 from toolorch.rl.reference import ReferencePolicy
-from toolorch.rl.state import State, StateEncoder
+from toolorch.rl.state import StateEncoder
 from toolorch.rl.value import balance_weights, explained_variance, value_loss
 from toolorch.stores.experience import STOP, Experience, ExperienceStore
 
@@ -121,7 +121,7 @@ def make_batch(
 ) -> TrainingBatch:
     """Tensors for `kto_update`. `desirable_share`: the data's own share of desirable examples
     (weights the value loss back to it); None = weight every example alike."""
-    states = collate(encoder.encode_many([State.from_experience(e) for e in experiences]))
+    states = collate(encoder.encode_many([e.state for e in experiences]))
     actions = [encoder.action_index(e.action) for e in experiences]
     desirable = torch.tensor([bool(e.desirable) for e in experiences])
     weights = torch.ones(len(experiences)) if desirable_share is None else balance_weights(desirable, desirable_share)
@@ -165,7 +165,7 @@ def kto_update(
     loss = kto + config.vf_coef * v_loss
 
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    loss.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward unannotated
     grad_norm = nn.utils.clip_grad_norm_(policy.parameters(), config.max_grad_norm)
     optimizer.step()
 

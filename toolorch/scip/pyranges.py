@@ -50,3 +50,53 @@ def python_definition_ranges(text: str) -> dict[tuple[int, int], Range]:
         end_col = _char_col(lines[end_row], node.end_col_offset) if end_row < len(lines) else 0
         out[(row, match.end())] = (first, first_col, end_row, end_col)
     return out
+
+
+def _is_overload(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (isinstance(target, ast.Name) and target.id == "overload") or (
+        isinstance(target, ast.Attribute) and target.attr == "overload")
+
+
+def _name_position(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str],
+                   ) -> tuple[int, int] | None:
+    row = node.lineno - 1
+    if row >= len(lines):
+        return None
+    line = lines[row]
+    match = _KEYWORD.match(line, _char_col(line, node.col_offset))
+    if match is None or not line.startswith(node.name, match.end()):
+        return None
+    return row, match.end()
+
+
+def python_overloads(text: str) -> dict[tuple[int, int], tuple[int, int]]:
+    """{stub name position: implementation name position} (0-based line, code-point column)
+    for every `@overload` group (stubs then the undecorated implementation, in one scope).
+    scip-python makes the first stub the definition; the implementation is the real one."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    lines = text.splitlines()
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    for scope in ast.walk(tree):
+        body = getattr(scope, "body", None)
+        if not isinstance(body, list):
+            continue
+        stubs: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        for node in body:
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if any(_is_overload(d) for d in node.decorator_list):
+                stubs.setdefault(node.name, []).append(node)
+                continue
+            group = stubs.pop(node.name, [])
+            impl = _name_position(node, lines)
+            if impl is None:
+                continue
+            for stub in group:
+                pos = _name_position(stub, lines)
+                if pos is not None:
+                    out[pos] = impl
+    return out

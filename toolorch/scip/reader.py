@@ -10,15 +10,19 @@ whose source is on disk, the enclosing ranges of definitions (scip-python omits 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from toolorch.errors import BackendError, PathError
+from toolorch.errors import BackendError
 from toolorch.scip import kinds as K
 from toolorch.scip import symbols as S
 from toolorch.scip._pb import messages
+from toolorch.scip.limits import DEFAULT_MAX_INDEX_BYTES
 from toolorch.scip.model import (
+    DEFINITION,
+    FORWARD_DEFINITION,
     KIND_NAMES,
     Document,
     Occurrence,
@@ -27,22 +31,48 @@ from toolorch.scip.model import (
     ScipIndex,
     SymbolInfo,
 )
-from toolorch.scip.pyranges import python_definition_ranges
+from toolorch.scip.pyranges import python_definition_ranges, python_overloads
+from toolorch.scip.stream import DOCUMENT, METADATA, iter_messages
 
 log = logging.getLogger(__name__)
 
 
-def read_index(path: Path | str, *, fill_ranges: bool = True) -> ScipIndex:
-    """Decode the SCIP index at `path`. Raises PathError when it is missing and BackendError when
-    it is not a SCIP index. With `fill_ranges`, Python definitions get enclosing ranges computed
-    from the sources under the index's project root (when they are there)."""
-    path = Path(path)
-    if not path.is_file():
-        raise PathError(f"SCIP index {str(path)!r} does not exist or is not a file; "
-                        "run scip_index_code first")
-    data = path.read_bytes()
-    raw = decode_index(data, str(path))
-    return from_proto(raw, fill_ranges=fill_ranges)
+def read_index(path: Path | str, *, fill_ranges: bool = True,
+               max_bytes: int = DEFAULT_MAX_INDEX_BYTES, project_root: str = "") -> ScipIndex:
+    """Decode the SCIP index at `path`, one record at a time (see stream.py). Raises PathError
+    when it is missing, ValidationError when it is larger than `max_bytes`
+    (TOOLORCH_MAX_INDEX_BYTES) and BackendError when it is not a SCIP index. With `fill_ranges`,
+    Python definitions get enclosing ranges computed from the sources under the project root
+    (`project_root`, a file:// URI, overrides the one in the metadata)."""
+    index = ScipIndex()
+    seen_metadata = False
+    for field, msg in iter_messages(path, max_bytes):
+        if field == METADATA:
+            seen_metadata = True
+            index.project_root = msg.project_root or index.project_root
+            index.tool_name = msg.tool_info.name or index.tool_name
+            index.tool_version = msg.tool_info.version or index.tool_version
+        elif field == DOCUMENT:
+            _check_document(msg, str(path))
+            index.documents.append(_document(msg))
+        else:
+            index.external_symbols.append(_symbol_info(msg))
+    if not seen_metadata and not index.documents:
+        raise BackendError(f"not a SCIP index: {path} has neither metadata nor documents")
+    if project_root:
+        index.project_root = project_root
+    _fix_enclosing_symbols(index)
+    if fill_ranges:
+        _fill_python_ranges(index)
+    return index
+
+
+def _check_document(doc: Any, where: str) -> None:
+    bad = not doc.relative_path or doc.relative_path.startswith("/") or any(
+        len(o.range) not in (3, 4) for o in doc.occurrences)
+    if bad:
+        raise BackendError(f"not a SCIP index: {where} has a malformed document "
+                           f"{doc.relative_path!r} (empty/absolute path or bad ranges)")
 
 
 def decode_index(data: bytes, where: str = "<bytes>") -> Any:
@@ -115,21 +145,27 @@ def from_proto(raw: Any, *, fill_ranges: bool = True) -> ScipIndex:
                       tool_name=raw.metadata.tool_info.name,
                       tool_version=raw.metadata.tool_info.version)
     for rdoc in raw.documents:
-        doc = Document(relative_path=rdoc.relative_path,
-                       language=(rdoc.language or K.language_of(rdoc.relative_path)).lower(),
-                       text=rdoc.text)
-        doc.symbols = [_symbol_info(s) for s in rdoc.symbols]
-        for o in rdoc.occurrences:
-            rng = _range(o.range)
-            if rng is None:
-                continue
-            doc.occurrences.append(Occurrence(o.symbol, rng, o.symbol_roles, _range(o.enclosing_range)))
-        index.documents.append(doc)
+        index.documents.append(_document(rdoc))
     index.external_symbols = [_symbol_info(s) for s in raw.external_symbols]
     _fix_enclosing_symbols(index)
     if fill_ranges:
         _fill_python_ranges(index)
     return index
+
+
+def _document(rdoc: Any) -> Document:
+    doc = Document(relative_path=rdoc.relative_path,
+                   language=(rdoc.language or K.language_of(rdoc.relative_path)).lower(),
+                   text=rdoc.text)
+    doc.symbols = [_symbol_info(s) for s in rdoc.symbols]
+    for o in rdoc.occurrences:
+        rng = _range(o.range)
+        if rng is None:
+            continue
+        # one str per symbol, not per occurrence (protobuf makes a new one on every access)
+        symbol = sys.intern(o.symbol)
+        doc.occurrences.append(Occurrence(symbol, rng, o.symbol_roles, _range(o.enclosing_range)))
+    return doc
 
 
 def _fix_enclosing_symbols(index: ScipIndex) -> None:
@@ -147,13 +183,17 @@ def _fix_enclosing_symbols(index: ScipIndex) -> None:
 
 
 def _fill_python_ranges(index: ScipIndex) -> None:
+    """Enclosing ranges of Python definitions (from `ast`), and `@overload` groups defined at
+    their implementation (see _fix_overloads)."""
     root = project_root_path(index)
     for doc in index.documents:
         if doc.language != "python":
             continue
         defs = [o for o in doc.occurrences if o.is_definition and o.enclosing_range is None
                 and not S.is_local(o.symbol)]
-        if not defs:
+        overloaded = any(i.signature.startswith("@overload") or "@typing.overload" in i.signature
+                         for i in doc.symbols)
+        if not defs and not overloaded:
             continue
         text = doc.text
         if not text and root is not None:
@@ -168,3 +208,27 @@ def _fill_python_ranges(index: ScipIndex) -> None:
             found = ranges.get((occ.range[0], occ.range[1]))
             if found is not None:
                 occ.enclosing_range = found
+        if overloaded:
+            _fix_overloads(doc, python_overloads(text), ranges)
+
+
+def _fix_overloads(doc: Document, groups: dict[tuple[int, int], tuple[int, int]],
+                   ranges: dict[tuple[int, int], Range]) -> None:
+    """scip-python defines an overloaded function at its first `@overload` stub and makes the
+    implementation a reference, so the body's calls had no caller and the docs were the stub's.
+    Make the implementation the definition (with its range), the stubs forward definitions,
+    and the implementation's SymbolInformation the first one."""
+    at = {(o.range[0], o.range[1]): o for o in doc.occurrences if not S.is_local(o.symbol)}
+    fixed: set[str] = set()
+    for stub_pos, impl_pos in groups.items():
+        stub, impl = at.get(stub_pos), at.get(impl_pos)
+        if stub is None or impl is None or stub.symbol != impl.symbol:
+            continue
+        stub.roles = (stub.roles & ~DEFINITION) | FORWARD_DEFINITION
+        impl.roles |= DEFINITION
+        impl.enclosing_range = ranges.get(impl_pos, impl.enclosing_range)
+        fixed.add(impl.symbol)
+    if fixed:
+        def stub_first(info: SymbolInfo) -> int:
+            return int(info.symbol in fixed and info.signature.lstrip().startswith("@"))
+        doc.symbols.sort(key=stub_first)

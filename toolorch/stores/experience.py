@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 
-from toolorch.ids import new_id
+from toolorch.core.ids import new_id
+from toolorch.core.state import EXTRA_KEYS, State
 
 STOP = "STOP"
 
@@ -21,11 +23,9 @@ STOP = "STOP"
 class Experience:
     """(state, action, label, propensity, context) — DESIGN.md, "KTO, stated exactly"."""
 
-    # state
-    goal: str                                   # goal text ("" for a bare direct call)
-    inputs_present: list[str]                   # artifact names given as inputs
-    artifacts: list[str]                        # artifact names produced before this step
-    history: list[tuple[str, bool]]             # (tool, success) earlier in the workflow/session
+    state: State                                # before the action: goal ("" for a bare direct
+                                                # call), inputs, artifacts made, (tool, success) history,
+                                                # context, failed calls (core/state.py)
     # action and label
     action: str                                 # a tool name or STOP
     desirable: bool                             # the KTO label (may be relabelled later)
@@ -43,22 +43,55 @@ class Experience:
     cost: float = 0.0
     attempts: int = 1
     cached: bool = False
-    features: dict[str, Any] = field(default_factory=dict)  # more of the state: context, failed calls (rl.State.features)
     ts: float = field(default_factory=time.time)
     id: str = field(default_factory=new_id)
 
+    # read-only views of the state, for stores, metrics and summaries
+    @property
+    def goal(self) -> str:
+        return self.state.goal
+
+    @property
+    def inputs_present(self) -> Sequence[str]:
+        return self.state.inputs_present
+
+    @property
+    def artifacts(self) -> Sequence[str]:
+        return self.state.artifacts
+
+    @property
+    def history(self) -> Sequence[tuple[str, bool]]:
+        return self.state.history
+
     def to_json(self) -> str:
-        # a field loop, not dataclasses.asdict: asdict's deep copy dominated an SQLite append
-        return json.dumps({f: getattr(self, f) for f in _FIELDS}, separators=(",", ":"))
+        """Flat JSON (the state's four fields at the top level, as stores have always kept them;
+        its non-empty extras — context, failed_calls, call_keys — as further top-level keys at the
+        end, so a state without them writes exactly the old shape).
+        C-level field access, not dataclasses.asdict: asdict's deep copy dominated an SQLite
+        append, and this runs once per tool call."""
+        st = self.state
+        values = (st.goal, st.inputs_present, st.artifacts, st.history, *_GET_FIELDS(self))
+        row = dict(zip(_JSON_KEYS, values))
+        if not (st.context.empty and not st.failed_calls and not st.call_keys):
+            row.update(st.extras())
+        return _ENCODE(row)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Experience:
+        """Any stored shape: the flat one, with or without the state's extras, and the learn
+        branch's rows that kept them in one `features` dict."""
         data = json.loads(text)
-        data["history"] = [tuple(h) for h in data.get("history", [])]
-        return cls(**data)
+        state = State(data.pop("goal"), data.pop("inputs_present", ()), data.pop("artifacts", ()),
+                      [(t, ok) for t, ok in data.pop("history", ())])
+        extras = data.pop("features", None) or {}
+        extras.update({k: data.pop(k) for k in EXTRA_KEYS if k in data})
+        return cls(state.with_extras(extras), **data)
 
 
-_FIELDS = tuple(f.name for f in fields(Experience))
+_FIELDS = tuple(f.name for f in fields(Experience) if f.name != "state")
+_JSON_KEYS = ("goal", "inputs_present", "artifacts", "history", *_FIELDS)
+_GET_FIELDS = attrgetter(*_FIELDS)
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class ExperienceStore(ABC):

@@ -13,29 +13,36 @@ Tables (lines are 1-based, columns 0-based; local symbols are skipped):
     relationships(project, symbol, target, kind)         kind: reference | implementation |
                                                          type_definition | definition
     meta(key PK, value)                                  'generation': bumped by every write
+    document_digests(project, path, digest)              what each document's rows hash to
+    document_changes(project, generation, path, change)  the last change: added | changed | removed
+    project_state(project PK, fingerprint, summary)      the source tree's fingerprint, the last result
 
 `replace_project` swaps one project's rows in a single transaction: readers see the old facts or
-the new ones, never a mix, and other projects are untouched. WAL journaling and a busy timeout
+the new ones, never a mix, and other projects are untouched. It rewrites only the rows of
+documents whose digest changed (and symbols / relationships whose rows changed), records which
+documents were added, changed or removed (`changes(project)`: the per-document change information
+for consumers that keep derived data, such as vectors or a lexical index), and bumps the
+project's generation only when something changed. WAL journaling and a busy timeout
 make one file safe to share between threads and between server processes.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolorch.core.services import ServiceKey
 from toolorch.errors import BackendError
-from toolorch.scip import kinds as K
-from toolorch.scip import symbols as S
-from toolorch.scip.model import ScipIndex, SymbolInfo
+from toolorch.scip.model import ScipIndex
+from toolorch.stores.fact_rows import ProjectRows, project_rows
 from toolorch.stores.sqlite import connect_wal
 
 if TYPE_CHECKING:
-    from toolorch.backends.base import ToolContext
+    from toolorch.core.context import ToolContext
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -50,6 +57,11 @@ CREATE TABLE IF NOT EXISTS occurrences(project TEXT, path TEXT, symbol TEXT, lin
     col INTEGER, end_line INTEGER, end_col INTEGER, roles INTEGER, is_definition INTEGER);
 CREATE TABLE IF NOT EXISTS relationships(project TEXT, symbol TEXT, target TEXT, kind TEXT);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS document_digests(project TEXT, path TEXT, digest TEXT,
+    PRIMARY KEY(project, path));
+CREATE TABLE IF NOT EXISTS document_changes(project TEXT, generation INTEGER, path TEXT,
+    change TEXT);
+CREATE TABLE IF NOT EXISTS project_state(project TEXT PRIMARY KEY, fingerprint TEXT, summary TEXT);
 CREATE INDEX IF NOT EXISTS symbols_name ON symbols(project, name);
 CREATE INDEX IF NOT EXISTS symbols_kind ON symbols(project, kind);
 CREATE INDEX IF NOT EXISTS symbols_path ON symbols(project, path);
@@ -58,15 +70,16 @@ CREATE INDEX IF NOT EXISTS occurrences_symbol ON occurrences(project, symbol);
 CREATE INDEX IF NOT EXISTS occurrences_path ON occurrences(project, path, line);
 CREATE INDEX IF NOT EXISTS relationships_symbol ON relationships(project, symbol);
 CREATE INDEX IF NOT EXISTS relationships_target ON relationships(project, target);
+CREATE INDEX IF NOT EXISTS document_changes_project ON document_changes(project);
 """
 
-_REL_KINDS = (("is_reference", "reference"), ("is_implementation", "implementation"),
-              ("is_type_definition", "type_definition"), ("is_definition", "definition"))
+#: The engine-wide fact store in `Services`.
+FACTS: ServiceKey[FactStore] = ServiceKey("facts")
 
 
 def facts_of(ctx: ToolContext) -> FactStore:
     """The engine-wide FactStore of `ctx` (one per data dir, shared through ctx.services)."""
-    return ctx.services.get("facts", lambda: FactStore(ctx.settings.home / "facts.sqlite"))
+    return ctx.services.get(FACTS, lambda: FactStore(ctx.settings.home / "facts.sqlite"))
 
 
 class FactStore:
@@ -143,26 +156,33 @@ class FactStore:
     # ---- writes ------------------------------------------------------------------------------
 
     def replace_project(self, name: str, root: str, language: str, index_path: str,
-                        index: ScipIndex, indexer: str) -> dict[str, int]:
-        """Replace all facts of project `name` by those of `index`, in one transaction.
-        Returns the row counts written per table."""
-        files, symbols, occurrences, relationships = _rows(name, index)
+                        index: ScipIndex, indexer: str, fingerprint: str = "",
+                        summary: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Make project `name`'s facts those of `index`, in one transaction, rewriting only what
+        changed: the occurrences and file rows of documents whose digest changed, symbols whose
+        row changed, relationships added or gone. `fingerprint` (of the source tree) and
+        `summary` (JSON, what the index call returned) are stored with them. Returns the row counts of the project and `changes` (see changes())."""
+        rows = project_rows(name, index)
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for table in ("files", "symbols", "occurrences", "relationships"):
-                conn.execute(f"DELETE FROM {table} WHERE project = ?", (name,))
-            conn.executemany("INSERT OR IGNORE INTO files VALUES (?,?,?)", files)
-            conn.executemany("INSERT OR IGNORE INTO symbols VALUES (?,?,?,?,?,?,?,?,?,?,?)", symbols)
-            conn.executemany("INSERT INTO occurrences VALUES (?,?,?,?,?,?,?,?,?)", occurrences)
-            conn.executemany("INSERT INTO relationships VALUES (?,?,?,?)", relationships)
-            conn.execute(
-                "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
-                "SET value = CAST(value AS INTEGER) + 1")
+            changes = self._write_delta(conn, name, rows)
             prev = conn.execute("SELECT generation FROM projects WHERE name = ?", (name,)).fetchone()
+            generation = (prev[0] if prev else 0) + (1 if changes["any"] or not prev else 0)
+            if changes["any"] or not prev:
+                conn.execute(
+                    "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
+                    "SET value = CAST(value AS INTEGER) + 1")
+                conn.execute("DELETE FROM document_changes WHERE project = ?", (name,))
+                conn.executemany(
+                    "INSERT INTO document_changes VALUES (?,?,?,?)",
+                    [(name, generation, path, change) for change in ("added", "changed", "removed")
+                     for path in changes[change]])
             conn.execute(
                 "INSERT OR REPLACE INTO projects VALUES (?,?,?,?,?,?,?)",
-                (name, root, language, index_path, indexer, time.time(), (prev[0] if prev else 0) + 1))
+                (name, root, language, index_path, indexer, time.time(), generation))
+            conn.execute("INSERT OR REPLACE INTO project_state VALUES (?,?,?)",
+                         (name, fingerprint, json.dumps(summary or {})))
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
@@ -170,17 +190,95 @@ class FactStore:
             raise BackendError(f"writing facts of project {name!r} to {self.path} failed: {exc}",
                                retryable=isinstance(exc, sqlite3.OperationalError)) from exc
         # planner statistics: without them SQLite takes `project = ?` as selective and scans
-        # every occurrence in nested Angle queries (≈ 50 ms instead of ≈ 0.1 ms at 10k symbols)
-        conn.execute("ANALYZE")
-        return {"files": len(files), "symbols": len(symbols), "occurrences": len(occurrences),
-                "relationships": len(relationships)}
+        # every occurrence in nested Angle queries (≈ 50 ms instead of ≈ 0.1 ms at 10k symbols);
+        # refreshed when a large part of the project was rewritten
+        if changes["rewritten_documents"] * 5 >= max(len(rows.files), 1):
+            conn.execute("ANALYZE")
+        out: dict[str, Any] = rows.counts()
+        out["changes"] = {k: changes[k] for k in ("added", "changed", "removed")}
+        out["changes"]["unchanged"] = changes["unchanged"]
+        out["changes"]["generation"] = generation
+        out["rewritten"] = changes["rewritten"]
+        return out
+
+    def _write_delta(self, conn: sqlite3.Connection, name: str, rows: ProjectRows) -> dict[str, Any]:
+        """The writes of replace_project, inside its transaction."""
+        old_digests = dict(conn.execute(
+            "SELECT path, digest FROM document_digests WHERE project = ?", (name,)).fetchall())
+        old_files = {r[0] for r in conn.execute("SELECT path FROM files WHERE project = ?", (name,))}
+        old_paths = old_files | set(old_digests)
+        added = sorted(p for p in rows.files if p not in old_paths)
+        changed = sorted(p for p in rows.files
+                         if p in old_paths and old_digests.get(p) != rows.digests[p])
+        removed = sorted(old_paths - set(rows.files))
+        rewrite = [*added, *changed]
+        for path in [*changed, *removed]:
+            conn.execute("DELETE FROM occurrences WHERE project = ? AND path = ?", (name, path))
+            conn.execute("DELETE FROM files WHERE project = ? AND path = ?", (name, path))
+            conn.execute("DELETE FROM document_digests WHERE project = ? AND path = ?", (name, path))
+        conn.executemany("INSERT OR IGNORE INTO files VALUES (?,?,?)",
+                         [rows.files[p] for p in rewrite])
+        conn.executemany("INSERT INTO occurrences VALUES (?,?,?,?,?,?,?,?,?)",
+                         [r for p in rewrite for r in rows.occurrences[p]])
+        conn.executemany("INSERT INTO document_digests VALUES (?,?,?)",
+                         [(name, p, rows.digests[p]) for p in rewrite])
+        old_symbols = {r[1]: tuple(r) for r in conn.execute(
+            "SELECT * FROM symbols WHERE project = ?", (name,))}
+        gone = [s for s in old_symbols if s not in rows.symbols]
+        upsert = [r for s, r in rows.symbols.items() if old_symbols.get(s) != r]
+        conn.executemany("DELETE FROM symbols WHERE project = ? AND symbol = ?",
+                         [(name, s) for s in gone])
+        conn.executemany("INSERT OR REPLACE INTO symbols VALUES (?,?,?,?,?,?,?,?,?,?,?)", upsert)
+        old_rels = {tuple(r) for r in conn.execute(
+            "SELECT * FROM relationships WHERE project = ?", (name,))}
+        rel_gone, rel_new = old_rels - rows.relationships, rows.relationships - old_rels
+        conn.executemany("DELETE FROM relationships WHERE project = ? AND symbol = ? AND "
+                         "target = ? AND kind = ?", sorted(rel_gone))
+        conn.executemany("INSERT INTO relationships VALUES (?,?,?,?)", sorted(rel_new))
+        rewritten = {"documents": len(rewrite), "removed_documents": len(removed),
+                     "occurrences": sum(len(rows.occurrences[p]) for p in rewrite),
+                     "symbols": len(upsert), "symbols_deleted": len(gone),
+                     "relationships": len(rel_new), "relationships_deleted": len(rel_gone)}
+        return {"added": added, "changed": changed, "removed": removed,
+                "unchanged": len(rows.files) - len(rewrite), "rewritten": rewritten,
+                "rewritten_documents": len(rewrite) + len(removed),
+                "any": bool(rewrite or removed or gone or upsert or rel_gone or rel_new)}
+
+    def changes(self, project: str) -> dict[str, Any]:
+        """The documents the last write that changed `project` added, changed or removed:
+        {generation, added, changed, removed} (relative paths). A consumer that holds the
+        previous generation rewrites only these; one that is further behind rewrites all."""
+        out: dict[str, Any] = {"generation": None, "added": [], "changed": [], "removed": []}
+        for generation, path, change in self._conn().execute(
+                "SELECT generation, path, change FROM document_changes WHERE project = ? "
+                "ORDER BY path", (project,)):
+            out["generation"] = generation
+            out[change].append(path)
+        if out["generation"] is None:
+            row = self.project(project)
+            out["generation"] = row["generation"] if row else None
+        return out
+
+    def state(self, project: str) -> tuple[str, dict[str, Any]]:
+        """(source-tree fingerprint, summary) stored with the project's facts; ("", {}) when
+        there are none."""
+        row = self._conn().execute("SELECT fingerprint, summary FROM project_state WHERE "
+                                   "project = ?", (project,)).fetchone()
+        if not row:
+            return "", {}
+        try:
+            summary = json.loads(row[1] or "{}")
+        except json.JSONDecodeError:
+            summary = {}
+        return str(row[0] or ""), summary if isinstance(summary, dict) else {}
 
     def delete_project(self, name: str) -> bool:
         """Drop every fact of project `name`; False when it was not there."""
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("files", "symbols", "occurrences", "relationships"):
+            for table in ("files", "symbols", "occurrences", "relationships", "document_digests",
+                          "document_changes", "project_state"):
                 conn.execute(f"DELETE FROM {table} WHERE project = ?", (name,))
             gone = conn.execute("DELETE FROM projects WHERE name = ?", (name,)).rowcount > 0
             conn.execute("COMMIT")
@@ -188,70 +286,3 @@ class FactStore:
             conn.execute("ROLLBACK")
             raise
         return gone
-
-
-# ---- SCIP index -> rows ----------------------------------------------------------------------
-
-Rows = list[tuple[Any, ...]]
-
-
-def _symbol_row(project: str, info: SymbolInfo, site: tuple[Any, ...]) -> tuple[Any, ...]:
-    signature, prose = K.split_documentation(info.documentation)
-    return (project, info.symbol, info.display_name, info.kind, info.signature or signature or None,
-            prose or None, *site, info.enclosing_symbol or None)
-
-
-def _definition_sites(index: ScipIndex) -> dict[str, tuple[str, int, int, int]]:
-    """symbol -> (path, line, col, end_line) of its first definition (1-based lines); the end is
-    the enclosing range's when the indexer gave one."""
-    sites: dict[str, tuple[str, int, int, int]] = {}
-    for doc in index.documents:
-        for occ in doc.occurrences:
-            if occ.is_definition and occ.symbol not in sites and not S.is_local(occ.symbol):
-                end = (occ.enclosing_range or occ.range)[2]
-                sites[occ.symbol] = (doc.relative_path, occ.range[0] + 1, occ.range[1], end + 1)
-    return sites
-
-
-def _iter_infos(index: ScipIndex) -> Iterator[SymbolInfo]:
-    for doc in index.documents:
-        yield from doc.symbols
-    yield from index.external_symbols
-
-
-def _rows(project: str, index: ScipIndex) -> tuple[Rows, Rows, Rows, Rows]:
-    files = [(project, d.relative_path, d.language) for d in index.documents]
-    sites = _definition_sites(index)
-    no_site = (None, None, None, None)
-    symbols: dict[str, tuple[Any, ...]] = {}
-    relationships: Rows = []
-    for info in _iter_infos(index):
-        if S.is_local(info.symbol) or info.symbol in symbols:
-            continue
-        symbols[info.symbol] = _symbol_row(project, info, sites.get(info.symbol, no_site))
-        for rel in info.relationships:
-            if S.is_local(rel.symbol):
-                continue
-            for flag, kind in _REL_KINDS:
-                if getattr(rel, flag):
-                    relationships.append((project, info.symbol, rel.symbol, kind))
-    occurrences: Rows = []
-    for doc in index.documents:
-        for occ in doc.occurrences:
-            if S.is_local(occ.symbol) or not occ.symbol:
-                continue
-            r = occ.range
-            occurrences.append((project, doc.relative_path, occ.symbol, r[0] + 1, r[1], r[2] + 1,
-                                r[3], occ.roles, int(occ.is_definition)))
-            if occ.symbol not in symbols:
-                symbols[occ.symbol] = _undescribed(project, occ.symbol, sites.get(occ.symbol, no_site))
-    return files, list(symbols.values()), occurrences, relationships
-
-
-def _undescribed(project: str, symbol: str, site: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A row for a symbol that occurs but has no SymbolInformation (kind from its descriptor)."""
-    parsed = S.try_parse(symbol)
-    if parsed is None:
-        return (project, symbol, symbol, "unspecified", None, None, *site, None)
-    return (project, symbol, S.display_name(parsed), K.infer_kind(parsed, "", []), None, None,
-            *site, K.parent_symbol(parsed) or None)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from toolorch.config import mask_url
+from toolorch.core.breaker import CircuitBreaker
 from toolorch.errors import BackendError
 from toolorch.stores.experience import Experience, ExperienceStore
 from toolorch.stores.redis_experiences import RedisExperienceStore
@@ -39,11 +40,9 @@ class ResilientExperienceStore(ExperienceStore):
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.redis, self.spool = redis, spool
         self.retry_interval_s = retry_interval_s
-        self._clock = clock
-        self._state_lock = threading.Lock()
         self._replay_lock = threading.Lock()
-        self._down_since: float | None = None
-        self._next_try = 0.0
+        # one failure: spool for retry_interval_s, then one call tries Redis again
+        self._breaker = CircuitBreaker("redis experience store", 1, retry_interval_s, clock)
         self.spooled_total = 0          # experiences that went to the spool (this process)
         self.replayed_total = 0         # experiences this process replayed to Redis
 
@@ -51,41 +50,33 @@ class ResilientExperienceStore(ExperienceStore):
 
     @property
     def available(self) -> bool:
-        """False while Redis is considered down (until the next retry)."""
-        return self._down_since is None
-
-    def _should_try(self) -> bool:
-        with self._state_lock:
-            return self._down_since is None or self._clock() >= self._next_try
+        """False while Redis is considered down (until a retry succeeds)."""
+        return self._breaker.state == "closed"
 
     def _mark_down(self, exc: BackendError) -> None:
-        with self._state_lock:
-            if self._down_since is None:
-                self._down_since = self._clock()
-                log.warning("Redis experience store unavailable, spooling to %s: %s",
-                            self.spool.path, exc.message)
-            self._next_try = self._clock() + self.retry_interval_s
-
-    def _mark_up(self) -> None:
-        with self._state_lock:
-            if self._down_since is not None:
-                log.warning("Redis experience store %s is back after %.1fs",
-                            mask_url(self.redis.url), self._clock() - self._down_since)
-            self._down_since = None
+        if self._breaker.record_failure():
+            log.warning("Redis experience store unavailable, spooling to %s: %s",
+                        self.spool.path, exc.message)
 
     def _on_redis(self, fn: Callable[[], T]) -> tuple[bool, T | None]:
         """Run fn against Redis unless it is known down; (ok, result). Non-retryable errors
         (Redis refused the command) propagate: they are bugs or misconfiguration, not outages."""
-        if not self._should_try():
+        if not self._breaker.allow():
             return False, None
         try:
             result = fn()
         except BackendError as exc:
             if not exc.retryable:
+                self._breaker.abandon()
                 raise
             self._mark_down(exc)
             return False, None
-        self._mark_up()
+        except BaseException:
+            self._breaker.abandon()
+            raise
+        outage = self._breaker.record_success()
+        if outage is not None:
+            log.warning("Redis experience store %s is back after %.1fs", mask_url(self.redis.url), outage)
         return True, result
 
     # -- spool replay ---------------------------------------------------------------------------

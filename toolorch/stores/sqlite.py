@@ -17,7 +17,7 @@ from typing import Any
 def connect_wal(path: Path | str, busy_timeout_s: float = 30.0, **kwargs: Any) -> sqlite3.Connection:
     """A connection in WAL mode with `busy_timeout`; sqlite3.OperationalError after the timeout."""
     kwargs.setdefault("check_same_thread", False)
-    conn = sqlite3.connect(str(path), timeout=busy_timeout_s, **kwargs)
+    conn: sqlite3.Connection = sqlite3.connect(str(path), timeout=busy_timeout_s, **kwargs)
     try:
         conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         deadline = time.monotonic() + busy_timeout_s

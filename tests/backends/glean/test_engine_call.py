@@ -42,10 +42,10 @@ async def test_engine_call_cache_and_errors(tmp_path: Path) -> None:
         bad = await engine.call("glean_query_code", {"project_name": "demo",
                                                      "query": "code.Symbol { kind = }"})
         assert not bad.success and bad.error_kind == "query" and bad.attempts == 1
-        assert bad.error is not None and "column 22: expected a pattern" in bad.error["message"]
+        assert bad.error is not None and "column 22: expected a pattern" in bad.error.message
         unknown = await engine.call("glean_query_code", {"project_name": "nope",
                                                          "query": "code.File _"})
-        assert unknown.error is not None and "indexed projects: demo" in unknown.error["message"]
+        assert unknown.error is not None and "indexed projects: demo" in unknown.error.message
         invalid = await engine.call("glean_query_code", {"project_name": "demo", "query": ""})
         assert not invalid.success and invalid.error_kind == "validation"
     writer.close()

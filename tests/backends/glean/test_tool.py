@@ -9,9 +9,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from toolorch.backends.base import Dataset, Services, ToolContext
 from toolorch.backends.glean.tool import query_code
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
+from toolorch.core.services import Services
 from toolorch.errors import QueryError
 from toolorch.stores.facts import FactStore, facts_of
 

@@ -16,9 +16,10 @@ from typing import Any
 import anyio
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.backends.graph.tool import create_graph_from_scip, query_graph
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 
 
 @dataclass

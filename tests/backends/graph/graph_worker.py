@@ -14,9 +14,10 @@ from pathlib import Path
 
 import anyio
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.backends.graph.tool import create_graph_from_scip, query_graph
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 
 
 async def main(home: Path, index: Path, mode: str, n: int) -> None:

@@ -12,9 +12,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.backends.graph.tool import create_graph_from_scip, query_graph
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 from toolorch.scip import write_index
 from toolorch.scip.model import DEFINITION, READ_ACCESS, Document, Occurrence, ScipIndex, SymbolInfo
 

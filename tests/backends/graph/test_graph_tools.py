@@ -10,8 +10,8 @@ import anyio
 import pytest
 
 from tests.backends.graph.conftest import GraphEnv
-from toolorch.backends.base import Dataset
 from toolorch.backends.graph.tool import create_graph_from_scip, query_graph
+from toolorch.core.datasets import Dataset
 from toolorch.errors import PathError, QueryError, ValidationError
 
 pytestmark = pytest.mark.anyio

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.backends.lean4.check import check_project
 from toolorch.backends.lean4.tool import generate_specs
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 from toolorch.errors import BackendError, PathError
 from toolorch.scip.model import Document, ScipIndex, SymbolInfo
 from toolorch.scip.writer import write_index

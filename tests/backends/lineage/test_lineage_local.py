@@ -9,14 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
-from toolorch.backends.lineage.observer import LineageObserver
-from toolorch.backends.lineage.tool import get_lineage
-from toolorch.config import Settings
-from toolorch.errors import BackendError
-from toolorch.stores.lineage import LineageStore, parse_time
-
-from .pipeline import (
+from tests.lineage.pipeline import (
     COMPONENTS_ERROR,
     Pipeline,
     chain,
@@ -26,6 +19,13 @@ from .pipeline import (
     run_tool,
     upstream_path,
 )
+from toolorch.backends.lineage.tool import get_lineage
+from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
+from toolorch.errors import BackendError
+from toolorch.lineage.observer import WRITER_KEY, LineageObserver
+from toolorch.lineage.store import LineageStore, parse_time
 
 pytestmark = pytest.mark.anyio
 
@@ -116,7 +116,7 @@ async def test_downstream_walk_shows_the_failed_run_with_its_error(pipeline: Pip
 
 async def test_every_run_has_start_then_complete_or_fail_events(pipeline: Pipeline, settings: Settings,
                                                                  services: Services) -> None:
-    services.peek("lineage_writer").flush()
+    services.peek(WRITER_KEY).flush()
     store = LineageStore(settings.home / "lineage.sqlite")
     try:
         for tool, run_id in pipeline.run_ids.items():
@@ -183,7 +183,7 @@ async def test_empty_store_says_how_to_get_lineage(ctx: ToolContext) -> None:
 async def test_a_name_in_two_namespaces_needs_one(settings: Settings, services: Services,
                                                   ctx: ToolContext) -> None:
     observer = LineageObserver(settings, services)
-    from toolorch.backends.base import Dataset
+    from toolorch.core.datasets import Dataset
 
     run_tool(observer, "glean_query_code", [Dataset("toolorch", "shared")], [Dataset("file", "shared")])
     with pytest.raises(BackendError, match=r"several namespaces \(file, toolorch\)"):
@@ -212,7 +212,7 @@ async def test_repeated_runs_fold_into_one_job_node(settings: Settings, services
 
 async def test_retention_drops_old_raw_events_not_the_graph(pipeline: Pipeline, settings: Settings,
                                                             services: Services, ctx: ToolContext) -> None:
-    services.peek("lineage_writer").flush()
+    services.peek(WRITER_KEY).flush()
     store = LineageStore(settings.home / "lineage.sqlite")
     try:
         n = store.count_events()
@@ -230,7 +230,7 @@ async def test_retention_drops_old_raw_events_not_the_graph(pipeline: Pipeline, 
 
 
 async def test_the_writer_applies_the_retention_when_it_starts(tmp_path: Path) -> None:
-    from toolorch.backends.base import Dataset
+    from toolorch.core.datasets import Dataset
 
     settings = Settings(home=tmp_path / "home", allowed_roots=str(tmp_path), lineage_retention_days=1)
     store = LineageStore(settings.home / "lineage.sqlite")

@@ -14,14 +14,14 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
-from toolorch.backends.lineage.graph import build_lineage, parse_node_id
-from toolorch.backends.lineage.observer import LineageObserver
+from tests.lineage.pipeline import COMPONENTS_ERROR, check_marquez_shape, node_id, record_pipeline
 from toolorch.backends.lineage.tool import get_lineage
 from toolorch.config import Settings
-from toolorch.stores.lineage import LineageStore
-
-from .pipeline import COMPONENTS_ERROR, check_marquez_shape, node_id, record_pipeline
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
+from toolorch.lineage.graph import build_lineage, parse_node_id
+from toolorch.lineage.observer import LineageObserver
+from toolorch.lineage.store import LineageStore
 
 pytestmark = pytest.mark.anyio
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.backends.n8n.node_types import ensure_node_types
 from toolorch.config import PROJECT_ROOT, Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 
 CHECKER = Path(__file__).with_name("check_workflow.cjs")
 NODE_MODULES = PROJECT_ROOT / "node_modules"

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -45,16 +44,18 @@ async def test_components_from_the_python_fixture_compile(indexed_sample: Any) -
     assert "N8nPython.Shapes.Geometry.haversine" in out["operations"]
     geometry = pkg / "nodes" / "N8nPythonGeometry"
     ops = (geometry / "N8nPythonGeometry.operations.ts").read_text()
-    assert '"value": "N8nPython.Shapes.Geometry.haversine"' in ops
-    assert '"name": "lat1",\n\t\t"type": "number"' in ops
-    assert '"name": "shapes",\n\t\t"type": "json",\n\t\t"default": "[]"' in ops
-    assert '"type": "collection"' in ops and '"name": "radius"' in ops   # optional → Additional Fields
+    assert "value: 'N8nPython.Shapes.Geometry.haversine'" in ops
+    assert "name: 'lat1',\n\t\ttype: 'number'" in ops
+    assert "name: 'shapes',\n\t\ttype: 'json',\n\t\tdefault: '[]'" in ops
+    assert "type: 'collection'" in ops and "name: 'radius'" in ops   # optional → Additional Fields
     node = (geometry / "N8nPythonGeometry.node.ts").read_text()
     assert "export class N8nPythonGeometry implements INodeType" in node
-    assert '"name": "n8nPythonGeometry"' in node and "this.helpers.httpRequest(" in node
+    assert "name: 'n8nPythonGeometry'" in node
+    assert "this.helpers.httpRequestWithAuthentication.call(this, 'n8nPythonApi', {" in node
     assert "await this.getCredentials('n8nPythonApi')" in node
     trigger = (pkg / "nodes/N8nPythonGeometryTrigger/N8nPythonGeometryTrigger.node.ts").read_text()
-    assert '"polling": true' in trigger and "async poll(this: IPollFunctions)" in trigger
+    assert "polling: true" in trigger and "async poll(this: IPollFunctions)" in trigger
+    assert (pkg / "nodes/N8nPythonGeometryTrigger/n8nPythonGeometry.svg").is_file()
     assert len(out["node_files"]) == 2 * len(out["nodes"])    # custom: action + trigger per group
     assert [Path(p).name for p in out["credential_files"]] == ["N8nPythonApi.credentials.ts"]
     assert ctx.inputs[0].name == str(lean.resolve()) and ctx.outputs[0].name == str(pkg.resolve())
@@ -73,9 +74,9 @@ async def test_action_and_trigger_shapes_compile(tmp_path: Path) -> None:
     assert action["credential_files"] == [] and not (pkg / "credentials").exists()
     assert [Path(p).name for p in action["node_files"]] == ["Calc.node.ts"]
     node = (pkg / "nodes/Calc/Calc.node.ts").read_text()
-    assert '"name": "baseUrl"' in node and "getCredentials" not in node
+    assert "name: 'baseUrl'" in node and "getCredentials" not in node and "this.helpers.httpRequest({" in node
     ops = (pkg / "nodes/Calc/Calc.operations.ts").read_text()
-    assert '"type": "options",\n\t\t"default": "round"' in ops
+    assert "type: 'options',\n\t\tdefault: 'round'" in ops
     done = tsc(pkg)
     assert done.returncode == 0, done.stdout + done.stderr
     trigger = await generate_components({"lean4_file_path": str(lean), "component_type": "trigger"}, ctx)
@@ -85,14 +86,20 @@ async def test_action_and_trigger_shapes_compile(tmp_path: Path) -> None:
 
 
 def _check_shape(workflow: dict[str, Any]) -> None:
+    """A tree from the trigger: every other node has exactly one incoming connection, a child
+    sits right of its parent, and no two nodes share a position."""
     nodes = workflow["nodes"]
     assert nodes[0]["type"] == "n8n-nodes-base.manualTrigger"
     assert workflow["settings"] == {"executionOrder": "v1"} and workflow["active"] is False
     assert len({n["name"] for n in nodes}) == len(nodes) == len({n["id"] for n in nodes})
-    xs = [n["position"][0] for n in nodes]
-    assert xs == sorted(xs) and len(set(xs)) == len(xs)
-    for a, b in itertools.pairwise(nodes):
-        assert workflow["connections"][a["name"]]["main"][0][0]["node"] == b["name"]
+    assert len({tuple(n["position"]) for n in nodes}) == len(nodes)
+    where = {n["name"]: n["position"] for n in nodes}
+    incoming: dict[str, int] = {}
+    for source, outputs in workflow["connections"].items():
+        for c in outputs["main"][0]:
+            incoming[c["node"]] = incoming.get(c["node"], 0) + 1
+            assert where[c["node"]][0] > where[source][0]
+    assert incoming == {n["name"]: 1 for n in nodes[1:]}
 
 
 @pytest.mark.slow
@@ -134,7 +141,7 @@ async def test_dependency_order_and_mapping(tmp_path: Path) -> None:
     assert names == ["When clicking ‘Execute workflow’", "Config", "Prepare make", "Call make",
                      "Prepare area", "Call area", "Prepare describe", "Call describe", "Collect results"]
     prepare_area = workflow["nodes"][4]["parameters"]["assignments"]["assignments"]
-    assert prepare_area[0]["name"] == "c" and prepare_area[0]["value"] == "={{ $('Call make').item.json }}"
+    assert prepare_area[0]["name"] == "c" and prepare_area[0]["value"] == "={{ JSON.parse($('Call make').first().json.body) }}"
     call = workflow["nodes"][3]["parameters"]
     assert call["method"] == "POST" and call["url"].endswith("}}/Calc.make")
     assert Path(out["workflow_path"]).name == "calc.json"

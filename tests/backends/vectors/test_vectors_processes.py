@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.backends.vectors.ingest import sync_of
 from toolorch.backends.vectors.store import SYMBOLS_COLLECTION, VectorStore
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 from toolorch.scip import read_index
 from toolorch.stores.facts import facts_of
 

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.backends.vectors.ingest import ingest_project, sync_of
 from toolorch.backends.vectors.store import SYMBOLS_COLLECTION, point_id, store_of
+from toolorch.backends.vectors.sync import project_documents
 from toolorch.backends.vectors.tool import search_similar
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 from toolorch.errors import BackendError
 from toolorch.scip import read_index
 from toolorch.scip.model import ScipIndex
@@ -37,12 +39,15 @@ def _ctx(home: Path, services: Services | None = None) -> ToolContext:
 
 async def test_paraphrase_finds_haversine_in_every_language(indexed_sample) -> None:
     ctx = indexed_sample.ctx("qdrant_search_similar")
+    sync_of(ctx).ensure_fresh()  # the background embedding of the three projects is done
     result = await search_similar({"text": PARAPHRASE, "limit": 5}, ctx)
     assert result["collection"] == SYMBOLS_COLLECTION and result["count"] == 5
+    assert result["mode"] == "hybrid" and result["dense"]["complete"] and result["note"] is None
+    assert result["coverage"] == "dense {0:,}/{0:,}".format(result["dense"]["documents"])
     names = [h["payload"]["name"] for h in result["hits"][:3]]
     assert names.count("haversine") == 3, result["hits"]
     top = result["hits"][0]
-    assert 0.3 < top["score"] <= 1.0
+    assert 0.3 < top["similarity"] <= 1.0 and set(top["matched"]) == {"lexical", "dense"}
     assert set(top["payload"]) == {"project", "symbol", "name", "kind", "path", "line",
                                    "signature", "documentation"}
     python = next(h["payload"] for h in result["hits"] if h["payload"]["project"] == "python")
@@ -59,9 +64,10 @@ async def test_points_are_the_defined_symbols(indexed_sample) -> None:
     assert sync.ensure_fresh() == [] or sync.stale() == []
     facts = indexed_sample.facts()
     for project in indexed_sample.project.values():
-        expected = {point_id(project, r["symbol"]) for r in facts.symbols(project)
-                    if r["path"] and r["kind"] not in ("parameter", "self_parameter",
-                                                       "type_parameter")}
+        expected = {point_id(project, d.key) for d in project_documents(facts, project)[1]}
+        defined = {r["symbol"] for r in facts.symbols(project) if r["path"]
+                   and r["kind"] not in ("parameter", "self_parameter", "type_parameter")}
+        assert {point_id(project, s) for s in defined} >= expected
         stored = sync.store.payloads_of(SYMBOLS_COLLECTION, project)
         assert set(stored) == expected and len(expected) > 10
         assert sync.marker.entry(project)["points"] == len(expected)
@@ -123,17 +129,18 @@ async def test_reingest_replaces_only_that_projects_points(indexed_sample, tmp_p
                                  ctx))["hits"]
     assert hits[0]["payload"]["project"] == "alpha" and hits[0]["payload"]["name"] == "total_area"
 
-    facts.delete_project("alpha")  # gone from the facts: its points go at the next search
+    facts.delete_project("alpha")  # gone from the facts: its points go after the next search
     result = await search_similar({"text": PARAPHRASE, "limit": 10}, ctx)
-    assert result["synced_projects"] == ["alpha"]
-    assert {h["payload"]["project"] for h in result["hits"]} == {"beta"}
+    assert result["synced_projects"] == ["alpha"]  # scheduled, not waited for
+    assert {h["payload"]["project"] for h in result["hits"]} == {"beta"}  # never a dropped project's
+    sync_of(ctx).wait(["alpha"])
     assert store.count(SYMBOLS_COLLECTION) == first["points"]
     ctx.services.close()
 
 
 async def test_search_syncs_facts_written_without_ingest(indexed_sample, tmp_path: Path) -> None:
-    """Facts indexed by a process whose background sync never ran (crashed, say) are embedded
-    by the next search, with progress, before it answers."""
+    """Facts indexed by a process whose background sync never ran (crashed, say): the next
+    search writes their lexical rows, answers from them at once, and schedules the vectors."""
     index = read_index(indexed_sample.index_path["typescript"])
     home = tmp_path / "home"
     writer = _ctx(home)
@@ -150,7 +157,10 @@ async def test_search_syncs_facts_written_without_ingest(indexed_sample, tmp_pat
     result = await search_similar({"text": PARAPHRASE, "limit": 3}, ctx)
     assert result["synced_projects"] == ["ts"]
     assert result["hits"][0]["payload"]["name"] == "haversine"
+    assert result["hits"][0]["matched"].get("lexical") == 1
     assert os.path.exists(home / "vectors" / "sync.json")
+    sync_of(ctx).wait(["ts"])
+    assert sync_of(ctx).stale() == []
     ctx.services.close()
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import anyio
 
-from toolorch.backends.base import Services, ToolContext
 from toolorch.backends.vectors.ingest import ingest_project
 from toolorch.backends.vectors.store import store_of
 from toolorch.backends.vectors.tool import search_similar
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.services import Services
 
 
 def main() -> None:

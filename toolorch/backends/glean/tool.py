@@ -15,10 +15,11 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.glean.compiler import compile_query
 from toolorch.backends.glean.evaluator import run
 from toolorch.backends.glean.parser import parse
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
 from toolorch.errors import QueryError
 
 log = logging.getLogger(__name__)

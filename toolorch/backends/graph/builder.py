@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolorch.backends.graph.calls import find_calls
+from toolorch.backends.graph.calls import CALLER_KINDS, find_calls, is_function_value
 from toolorch.backends.graph.schema import EDGE_NAMES
 from toolorch.scip import kinds as K
 from toolorch.scip import symbols as S
@@ -85,12 +85,15 @@ def build_graph(index: ScipIndex, project: str, source: SourceFn | None = None) 
         defines.add((path, symbol))
 
     kinds: dict[str, str] = {}
+    callers: set[str] = set()
     symbol_rows: list[dict[str, Any]] = []
     for symbol in dict.fromkeys([*where, *declared_in]):
         info = infos.get(symbol) or _info_for(symbol)
         if not _is_node(symbol, info.kind):
             continue
         kinds[symbol] = info.kind
+        if info.kind in CALLER_KINDS or is_function_value(info.kind, info.signature):
+            callers.add(symbol)
         path, line = where.get(symbol, (declared_in.get(symbol, ""), None))
         symbol_rows.append({
             "id": sid(symbol), "project": project, "symbol": symbol,
@@ -127,7 +130,7 @@ def build_graph(index: ScipIndex, project: str, source: SourceFn | None = None) 
                 skipped["external_references"] += 1
         text = doc.text or (source(doc.relative_path) if source else None)
         lines = text.split("\n") if text else None
-        for caller, callee, line in find_calls(doc, kinds.get, lines):
+        for caller, callee, line in find_calls(doc, kinds.get, lines, callers.__contains__):
             calls.setdefault((caller, callee), []).append(line)
     edges["REFERENCES"] = [{"src": did(p), "dst": sid(s), "line": n}
                            for p, s, n in sorted(references)]

@@ -6,7 +6,8 @@ When the source line is available, a reference counts as a call when a `(` follo
 optional generic arguments: `f<T>(`, `f::<T>(`), when it is a Rust macro invocation (`m!(`), or
 when `new` precedes it. Without the source, a reference counts when the referenced symbol is
 callable by kind (function, method, constructor...). The caller is the innermost enclosing
-function-like definition; references outside any function (module level) make no CALLS edge.
+function-like definition (a function or method, or a value whose type is a function type, as
+TypeScript's `const f = () => ...`); references outside any function make no CALLS edge.
 """
 
 from __future__ import annotations
@@ -20,6 +21,19 @@ from toolorch.scip.model import Document, Range
 CALLER_KINDS = frozenset({"function", "method", "constructor", "static_method", "trait_method"})
 #: Kinds that are calls by themselves when no source text tells the call syntax.
 CALLABLE_KINDS = CALLER_KINDS | {"macro"}
+#: Kinds of values that are functions when their type is a function type (`const f = () => ...`).
+VALUE_KINDS = frozenset({"variable", "constant", "property", "field"})
+#: `var f: (x: number) => number`, `const g: <T>(x: T) => T`, `(property) C.h: () => void`:
+#: the declared type itself starts with a parameter list.
+_FUNCTION_TYPE = re.compile(
+    r"^(?:\((?:property|variable|constant)\)\s+)?(?:(?:export|declare|readonly|static)\s+)*"
+    r"(?:(?:var|let|const)\s+)?[\w$.]+\??\s*:\s*(?:<[^()]*>\s*)?\(")
+
+
+def is_function_value(kind: str, signature: str) -> bool:
+    """Whether a value symbol holds a function (so its body's references are calls from it)."""
+    return kind in VALUE_KINDS and bool(_FUNCTION_TYPE.match(signature.strip())) and \
+        "=>" in signature
 
 _BYTE_LANGUAGES = frozenset({"rust", "go", "c", "cpp"})                 # UTF-8 byte offsets
 _UTF16_LANGUAGES = frozenset({"typescript", "javascript", "java", "kotlin", "scala", "csharp"})
@@ -63,17 +77,23 @@ def find_calls(
     doc: Document,
     kind_of: Callable[[str], str | None],
     lines: list[str] | None,
+    is_caller: Callable[[str], bool] | None = None,
 ) -> Iterator[tuple[str, str, int]]:
     """Yield (caller symbol, callee symbol, 1-based line) for each call in `doc`.
 
     `kind_of(symbol)` gives the kind of a symbol of the project, None for any other symbol (so
     calls into libraries and locals are not edges). `lines` is the document's source split on
-    newlines, or None when the source is not available.
+    newlines, or None when the source is not available. `is_caller(symbol)` says which
+    definitions are callers (default: those of CALLER_KINDS).
     """
+    def caller_kind(symbol: str) -> bool:
+        return kind_of(symbol) in CALLER_KINDS
+
+    caller_test = is_caller or caller_kind
     callers: list[tuple[Range, str]] = sorted(
         ((occ.enclosing_range, occ.symbol) for occ in doc.occurrences
          if occ.is_definition and occ.enclosing_range is not None
-         and kind_of(occ.symbol) in CALLER_KINDS),
+         and caller_test(occ.symbol)),
         key=lambda item: (item[0][0], item[0][1]),
     )
     if not callers:

@@ -26,6 +26,14 @@ from typing import Any
 
 from toolorch.backends.graph import schema
 from toolorch.backends.graph.builder import GraphData
+from toolorch.backends.graph.delta import (
+    GraphDelta,
+    delete_edges,
+    delete_nodes,
+    diff_graph,
+    stored_rows,
+    update_nodes,
+)
 from toolorch.backends.graph.locking import FileLock, Generation
 from toolorch.backends.graph.store import (
     GraphStore,
@@ -149,17 +157,24 @@ class LadybugGraphStore(GraphStore):
                 self._apply_ddl(db)
                 conn.execute("BEGIN TRANSACTION")
                 try:
-                    progress(1, total, f"deleting the old subgraph of {graph.project!r}")
-                    for statement in schema.DELETE_PROJECT:
-                        conn.execute(statement, {"project": graph.project})
-                    for step, table in enumerate(tables, start=2):
-                        self._copy(conn, tmp, table, graph)
-                        progress(step, total, f"loaded {table}")
+                    fetch = lambda q, p: _fetch_all(conn, q, p)  # noqa: E731
+                    old_nodes, old_edges = stored_rows(fetch, graph.project)
+                    if old_nodes["Project"]:
+                        progress(1, total, f"comparing with the stored subgraph of {graph.project!r}")
+                        delta = diff_graph(old_nodes, old_edges, graph)
+                        del old_nodes, old_edges
+                        self._apply(conn, tmp, delta)
+                    else:
+                        delta = None
+                        for step, table in enumerate(tables, start=2):
+                            self._copy(conn, tmp, table, graph)
+                            progress(step, total, f"loaded {table}")
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
-                counts = count_project(lambda q, p: _fetch_all(conn, q, p), graph.project)
+                counts = count_project(fetch, graph.project)
+                counts.delta = delta.counts() if delta is not None else None
                 progress(total, total, "counted")
                 conn.close()
             except RuntimeError as exc:
@@ -171,12 +186,34 @@ class LadybugGraphStore(GraphStore):
                 self._generation.bump()
         return counts
 
+    def _apply(self, conn: Any, tmp: Path, delta: GraphDelta) -> None:
+        """Write only the difference (see delta.py): edges and nodes that went away first, then
+        node updates in place, then new nodes and new edges (bulk COPY)."""
+        for edge in schema.EDGE_NAMES:
+            for chunk in _chunks(delta.delete_edges[edge]):
+                conn.execute(delete_edges(edge), {"rows": chunk})
+        for label in reversed(schema.NODE_LABELS):
+            for chunk in _chunks(delta.delete_nodes[label]):
+                conn.execute(delete_nodes(label), {"keys": chunk})
+        for label in schema.NODE_LABELS:
+            for chunk in _chunks(delta.update_nodes[label]):
+                conn.execute(update_nodes(label), {"rows": chunk})
+            self._copy_rows(conn, tmp, label, delta.insert_nodes[label],
+                            schema.node_columns(label))
+        for edge in schema.EDGE_NAMES:
+            self._copy_rows(conn, tmp, edge, delta.insert_edges[edge], schema.edge_columns(edge))
+
     @staticmethod
     def _copy(conn: Any, tmp: Path, table: str, graph: GraphData) -> None:
         if table in schema.NODE_PROPERTIES:
             rows, columns = graph.nodes[table], schema.node_columns(table)
         else:
             rows, columns = graph.edges[table], schema.edge_columns(table)
+        LadybugGraphStore._copy_rows(conn, tmp, table, rows, columns)
+
+    @staticmethod
+    def _copy_rows(conn: Any, tmp: Path, table: str, rows: list[dict[str, Any]],
+                   columns: list[str]) -> None:
         if not rows:
             return
         path = tmp / f"{table}.csv"
@@ -243,6 +280,10 @@ def _run(conn: Any, text: str, parameters: dict[str, Any], limit: int,
             r.close()
     truncated = len(rows) > limit
     return QueryRows(columns=columns, rows=rows[:limit], truncated=truncated)
+
+
+def _chunks(items: list[Any], size: int = 2000) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _fetch_all(conn: Any, query: str, parameters: dict[str, Any]) -> list[list[Any]]:

@@ -32,6 +32,8 @@ class QueryRows:
 class LoadCounts:
     nodes: dict[str, int]
     edges: dict[str, int]
+    #: rows written per table when only the difference was loaded (None: a full load)
+    delta: dict[str, dict[str, int]] | None = None
 
 
 class Interrupter:

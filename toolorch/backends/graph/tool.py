@@ -14,14 +14,16 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import Dataset, ToolContext
 from toolorch.backends.graph.guard import check_read_only, find_write, tokenize
 from toolorch.backends.graph.store import GraphStore, Interrupter, unique_columns
 from toolorch.backends.graph.values import to_json
 from toolorch.config import Settings
+from toolorch.core.context import ToolContext
+from toolorch.core.datasets import Dataset
+from toolorch.core.services import ServiceKey
 from toolorch.errors import PathError, QueryError, ValidationError
 
-SERVICE_KEY = "graph.store"
+SERVICE_KEY: ServiceKey[GraphStore] = ServiceKey("graph.store")
 CREATE_TIMEOUT_S = 600.0
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 _PROJECT_KEY = r"(?:Project\s*\{\s*name|\.project|project)\s*(?::|=)\s*"
@@ -97,7 +99,7 @@ async def create_graph_from_scip(args: dict[str, Any], ctx: ToolContext) -> dict
     def work() -> tuple[Any, Any, float]:
         started = time.monotonic()
         report(0, None, f"reading {index_path.name}")
-        index = read_index(index_path)
+        index = read_index(index_path, max_bytes=ctx.settings.max_index_bytes)
         report(0, None, f"building the graph of {len(index.documents)} documents")
         graph = build_graph(index, project, _source_loader(ctx, project_root_path(index)))
         counts = store.replace_project(graph, report, CREATE_TIMEOUT_S)
@@ -113,6 +115,8 @@ async def create_graph_from_scip(args: dict[str, Any], ctx: ToolContext) -> dict
         "backend": store.backend,
         "database": store.location,
         "skipped": graph.skipped,
+        "load": {"mode": "full"} if counts.delta is None else {
+            "mode": "delta", "written": {k: v for k, v in counts.delta.items() if any(v.values())}},
         "elapsed_s": round(elapsed, 3),
     }
 

@@ -8,14 +8,18 @@ imports which, so the generated Lean is well-founded.
 - Across modules, a reference adds an `import`, unless that import would close an import cycle;
   then the reference becomes an opaque `Unknown_*` type too. Modules are visited in path order,
   so the outcome is deterministic.
+- A reference is found by the symbol the index resolved (refs.py); only a name the index left
+  unresolved is looked up by name, and then only when one container of the project has it.
+- Cost: dictionaries by symbol and by name; the modules that reach a module through imports are
+  computed once, when that module is rendered (its own new imports cannot add any).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import heapq
 
 from toolorch.backends.lean4.names import Scope
-from toolorch.backends.lean4.spec import ContainerSpec, ModuleSpec
+from toolorch.backends.lean4.spec import ContainerSpec, ModuleOut, ModuleSpec
 from toolorch.backends.lean4.typeexpr import (
     TArray,
     TFunc,
@@ -26,9 +30,6 @@ from toolorch.backends.lean4.typeexpr import (
     TypeExpr,
     parse_type,
 )
-
-if TYPE_CHECKING:
-    from toolorch.backends.lean4.render import ModuleOut
 
 
 def referenced_names(t: TypeExpr, language: str) -> list[str]:
@@ -60,31 +61,35 @@ class ContainerGraph:
         self.lean: dict[str, str] = {}                         # container symbol -> Lean name
         self.module_of: dict[str, str] = {}                    # container symbol -> module name
         self.by_path: dict[str, dict[str, str]] = {}           # path -> display name -> symbol
-        self.order: list[tuple[str, str, str]] = []            # (module, display name, symbol)
+        self.by_name: dict[str, list[str]] = {}                # display name -> symbols, path order
         self.imports: dict[str, set[str]] = {}
+        self._importers: dict[str, set[str]] = {}
+        self._reaching: dict[str, set[str]] = {}               # module -> modules that import it, transitively
         self._blocked: set[tuple[str, str]] = set()
         self._deps: dict[str, list[str]] = {}
         for spec, mod_name in modules:
             scope = Scope()
             self.scopes[spec.relative_path] = scope
             self.imports[mod_name] = set()
+            self._importers[mod_name] = set()
             names = self.by_path.setdefault(spec.relative_path, {})
             for c in spec.containers:
                 self.lean[c.symbol] = scope.claim(c.name)
                 self.module_of[c.symbol] = mod_name
                 names.setdefault(c.name, c.symbol)
-                self.order.append((mod_name, c.name, c.symbol))
+                self.by_name.setdefault(c.name, []).append(c.symbol)
             self._local_cycles(spec)
 
     def _local_cycles(self, spec: ModuleSpec) -> None:
         names = self.by_path[spec.relative_path]
+        local = set(names.values())
         for c in spec.containers:
-            texts = [f.type_text for f in c.fields] + ([c.alias_text] if c.alias_text else [])
+            texts = [(f.type_text, f.refs) for f in c.fields] + ([(c.alias_text, c.refs)] if c.alias_text else [])
             deps: list[str] = []
-            for text in texts:
+            for text, refs in texts:
                 for n in referenced_names(parse_type(text, spec.language), spec.language):
-                    sym = names.get(n)
-                    if sym is not None and sym not in deps:
+                    sym = refs.get(n) or names.get(n) or spec.refs.get(n)
+                    if sym in local and sym not in deps:
                         deps.append(sym)
             self._deps[c.symbol] = deps
         for component in _sccs([c.symbol for c in spec.containers], self._deps):
@@ -101,45 +106,67 @@ class ContainerGraph:
         return (source, target) in self._blocked
 
     def ordered(self, path: str, containers: list[ContainerSpec]) -> list[ContainerSpec]:
-        """Stable topological order over the non-blocked field dependencies."""
-        pending = list(containers)
-        done: set[str] = set()
+        """Stable topological order over the non-blocked field dependencies (Kahn's algorithm,
+        ready containers taken in source order)."""
+        position = {c.symbol: i for i, c in enumerate(containers)}
+        waiting: dict[str, int] = {}
+        users: dict[str, list[str]] = {}
+        for c in containers:
+            deps = {d for d in self._deps.get(c.symbol, []) if d in position and d != c.symbol
+                    and not self.blocked(c.symbol, d)}
+            waiting[c.symbol] = len(deps)
+            for d in deps:
+                users.setdefault(d, []).append(c.symbol)
+        ready = [position[s] for s, n in waiting.items() if n == 0]
+        heapq.heapify(ready)
         out: list[ContainerSpec] = []
-        while pending:
-            for i, c in enumerate(pending):
-                deps = [d for d in self._deps.get(c.symbol, []) if not self.blocked(c.symbol, d)]
-                if all(d in done or d == c.symbol for d in deps):
-                    out.append(pending.pop(i))
-                    done.add(c.symbol)
-                    break
-            else:  # unreachable once cycles are blocked; keep source order to be safe
-                out.extend(pending)
-                break
+        while ready:
+            c = containers[heapq.heappop(ready)]
+            out.append(c)
+            for user in users.get(c.symbol, []):
+                waiting[user] -= 1
+                if waiting[user] == 0:
+                    heapq.heappush(ready, position[user])
+        if len(out) < len(containers):   # unreachable once cycles are blocked; keep source order
+            done = {c.symbol for c in out}
+            out.extend(c for c in containers if c.symbol not in done)
         return out
 
-    def _reaches(self, start: str, goal: str) -> bool:
-        stack, seen = [start], set()
-        while stack:
-            m = stack.pop()
-            if m == goal:
-                return True
-            if m not in seen:
-                seen.add(m)
-                stack.extend(self.imports.get(m, ()))
-        return False
+    def _reaching_modules(self, module: str) -> set[str]:
+        """Modules with an import path to `module` (computed once: while `module` is rendered,
+        only its own imports are added, and those cannot create a new path into it)."""
+        found = self._reaching.get(module)
+        if found is None:
+            found, stack = set(), [module]
+            while stack:
+                for importer in self._importers.get(stack.pop(), ()):
+                    if importer not in found:
+                        found.add(importer)
+                        stack.append(importer)
+            self._reaching[module] = found
+        return found
 
-    def resolve_foreign(self, out: ModuleOut, name: str) -> str | None:
-        """The qualified Lean name of a container `name` defined in another module, importing it
-        when that keeps the import graph acyclic; None otherwise."""
-        for mod_name, display, symbol in self.order:
-            if display != name or mod_name == out.name:
-                continue
-            if mod_name in self.imports[out.name] or not self._reaches(mod_name, out.name):
-                self.imports[out.name].add(mod_name)
-                if mod_name not in out.imports:
-                    out.imports.append(mod_name)
-                return f"{mod_name}.{self.lean[symbol]}"
-        return None
+    def resolve_symbol(self, out: ModuleOut, symbol: str) -> str | None:
+        """The qualified Lean name of the container `symbol` of another module, importing that
+        module when the import graph stays acyclic; None for a symbol that is no container of
+        the project (an installed library's class, a file left out) or an import cycle."""
+        mod_name = self.module_of.get(symbol)
+        if mod_name is None or mod_name == out.name:
+            return None
+        if mod_name not in self.imports[out.name]:
+            if mod_name in self._reaching_modules(out.name):
+                return None
+            self.imports[out.name].add(mod_name)
+            self._importers[mod_name].add(out.name)
+            if mod_name not in out.imports:
+                out.imports.append(mod_name)
+        return f"{mod_name}.{self.lean[symbol]}"
+
+    def resolve_unique(self, out: ModuleOut, name: str) -> str | None:
+        """A name the index did not resolve: the one container of the project with that name
+        (outside `out`), or None when there is none or several (an opaque stand-in, never a guess)."""
+        symbols = [s for s in self.by_name.get(name, ()) if self.module_of[s] != out.name]
+        return self.resolve_symbol(out, symbols[0]) if len(symbols) == 1 else None
 
 
 def _sccs(nodes: list[str], edges: dict[str, list[str]]) -> list[list[str]]:

@@ -4,20 +4,24 @@
     <dir>/lean-toolchain     the Lean release the files are written for
     <dir>/<Root>.lean        the root module: imports every module (the "main spec file")
     <dir>/<Root>/<Path>.lean one module per source file, namespace <Root>.<Path>
+    <dir>/toolorch-source.json the source project's manifest facts (manifest.py), for the n8n generators
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolorch.backends.lean4.manifest import SOURCE_FILE
 from toolorch.backends.lean4.names import upper_camel
 from toolorch.backends.lean4.order import ContainerGraph
-from toolorch.backends.lean4.render import ModuleOut, ModuleRenderer, module_name
-from toolorch.backends.lean4.spec import collect
+from toolorch.backends.lean4.render import ModuleRenderer, module_name
+from toolorch.backends.lean4.spec import Excluded, ModuleOut, collect
+from toolorch.backends.lean4.visibility import REASON
 from toolorch.scip.model import ScipIndex
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,8 @@ class LeanProject:
     root: str                                    # root module / namespace, e.g. SampleProject
     files: dict[str, str] = field(default_factory=dict)   # relative path -> content
     modules: list[ModuleOut] = field(default_factory=list)
+    excluded: Excluded = field(default_factory=Excluded)
+    public_only: bool = True
 
     @property
     def main_file(self) -> str:
@@ -42,18 +48,28 @@ class LeanProject:
             "declarations": [d for m in self.modules for d in m.declarations],
             "structures": [s for m in self.modules for s in m.structures],
             "unknown_types": unknown,
+            "excluded": {
+                "files": self.excluded.files[:50], "file_count": len(self.excluded.files),
+                "declaration_count": self.excluded.declaration_count,
+                "names": self.excluded.names[:50],
+                "reason": REASON if self.public_only else "public_only=false: nothing left out",
+            },
         }
 
 
 def build_project(index: ScipIndex, project_name: str, *, source: str = "",
-                  generate_proofs: bool = False, include_tests: bool = True) -> LeanProject:
-    """Render every file of the project (pure: nothing is written)."""
+                  generate_proofs: bool = False, include_tests: bool = True, public_only: bool = True,
+                  source_facts: dict[str, object] | None = None) -> LeanProject:
+    """Render every file of the project (pure: nothing is written). `public_only` leaves out
+    what visibility.py calls non-public; `source_facts` (the source manifest's facts) are
+    written as toolorch-source.json."""
     root = upper_camel(project_name)
-    specs = [m for m in collect(index) if not m.is_empty]
+    excluded = Excluded()
+    specs = [m for m in collect(index, public_only=public_only, excluded=excluded) if not m.is_empty]
     taken: set[str] = {root}
     named = [(spec, module_name(root, spec.relative_path, taken)) for spec in specs]
     graph = ContainerGraph(named)
-    project = LeanProject(root=root)
+    project = LeanProject(root=root, excluded=excluded, public_only=public_only)
     for spec, name in named:
         out = ModuleOut(name=name, path=name.replace(".", "/") + ".lean")
         ModuleRenderer(spec, out, graph, generate_proofs, include_tests).render()
@@ -73,6 +89,10 @@ def build_project(index: ScipIndex, project_name: str, *, source: str = "",
         f'name = "{package}"\nversion = "0.1.0"\ndefaultTargets = ["{root}"]\n\n'
         f'[[lean_lib]]\nname = "{root}"\n')
     project.files["lean-toolchain"] = LEAN_TOOLCHAIN + "\n"
+    languages = sorted({spec.language for spec, _ in named})
+    project.files[SOURCE_FILE] = json.dumps(
+        {"project_name": project_name, "language": ",".join(languages), **(source_facts or {})},
+        indent=2, ensure_ascii=False) + "\n"
     return project
 
 

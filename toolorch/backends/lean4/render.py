@@ -11,11 +11,11 @@ Everything is ordered by the index, so the same index always gives byte-identica
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from toolorch.backends.lean4.names import STRUCTURE_GENERATED, Scope, sanitize, upper_camel
 from toolorch.backends.lean4.order import ContainerGraph
-from toolorch.backends.lean4.spec import ContainerSpec, FuncSpec, ModuleSpec
+from toolorch.backends.lean4.spec import ContainerSpec, FuncSpec, ModuleOut, ModuleSpec
 from toolorch.backends.lean4.types import LeanTypeMapper, TypeScope
 
 
@@ -55,17 +55,6 @@ class Decl:
     doc: str
 
 
-@dataclass(slots=True)
-class ModuleOut:
-    name: str                    # Lean module name, e.g. Sample.Shapes.Circle
-    path: str                    # relative file path, e.g. Sample/Shapes/Circle.lean
-    text: str = ""
-    imports: list[str] = field(default_factory=list)
-    declarations: list[str] = field(default_factory=list)
-    structures: list[str] = field(default_factory=list)
-    unknown_types: dict[str, str] = field(default_factory=dict)   # Lean name -> source label
-
-
 def module_name(root: str, relative_path: str, taken: set[str]) -> str:
     stem = relative_path.rsplit(".", 1)[0] if "." in relative_path.rsplit("/", 1)[-1] else relative_path
     parts = [upper_camel(p) for p in stem.split("/") if p]
@@ -79,7 +68,7 @@ def module_name(root: str, relative_path: str, taken: set[str]) -> str:
 
 
 class ModuleRenderer:
-    """Renders one module; `resolve_foreign` finds containers of other modules (and imports them)."""
+    """Renders one module; the graph finds containers of other modules (and imports them)."""
 
     def __init__(self, spec: ModuleSpec, out: ModuleOut, graph: ContainerGraph,
                  generate_proofs: bool, include_tests: bool) -> None:
@@ -88,14 +77,17 @@ class ModuleRenderer:
         self.scope = graph.scopes[spec.relative_path]   # container names already claimed
         self.lean_of = {c.symbol: graph.lean[c.symbol] for c in spec.containers}
         self.current: str = ""                   # container symbol whose fields are being mapped
+        self.refs: dict[str, str] = {}           # type name -> symbol, of the declaration being mapped
         self.unknown_blocks: list[str] = []
+        self._unknown_of: dict[str, str] = {}    # source label -> Lean name
 
     # -- type scope callbacks ----------------------------------------------------------------
     def _unknown(self, label: str) -> str:
-        for lean, known in self.out.unknown_types.items():
-            if known == label:
-                return lean
+        known = self._unknown_of.get(label)
+        if known is not None:
+            return known
         lean = self.scope.claim("Unknown_" + sanitize(label).strip("_"))
+        self._unknown_of[label] = lean
         self.out.unknown_types[lean] = label
         self.unknown_blocks.append(self._opaque_type(lean, (
             f"Stands for the {self.spec.language} type `{label.replace('`', chr(39))}`, which the "
@@ -103,12 +95,19 @@ class ModuleRenderer:
         return lean
 
     def _resolve(self, name: str) -> str | None:
-        symbol = self.graph.find_local(self.spec.relative_path, name)
-        if symbol is not None:
+        """The Lean type for a source type name: the container the index resolved the name to
+        in this declaration (else this module's container of that name, else the document's
+        reference), or, for a name the index left unresolved, the project's only container of
+        that name. None: an opaque stand-in."""
+        symbol = self.refs.get(name) or self.graph.find_local(self.spec.relative_path, name) \
+            or self.spec.refs.get(name)
+        if symbol is None:
+            return self.graph.resolve_unique(self.out, name)
+        if symbol in self.lean_of:
             if self.current and self.graph.blocked(self.current, symbol):
                 return None
-            return self.lean_of.get(symbol)
-        return self.graph.resolve_foreign(self.out, name)
+            return self.lean_of[symbol]
+        return self.graph.resolve_symbol(self.out, symbol)
 
     def mapper(self, type_params: dict[str, str] | None = None, self_type: str | None = None) -> LeanTypeMapper:
         return LeanTypeMapper(TypeScope(self.spec.language, self._resolve, self._unknown,
@@ -162,9 +161,9 @@ class ModuleRenderer:
         doc = doc_comment("\n\n".join(x for x in (c.doc, _source_line(c.signature, self.spec.relative_path)) if x))
         self.out.structures.append(f"{self.out.name}.{name}")
         if c.shape == "alias":
-            self.current = c.symbol
+            self.current, self.refs = c.symbol, c.refs
             target = self.mapper().map_text(c.alias_text)
-            self.current = ""
+            self.current, self.refs = "", {}
             return doc + f"abbrev {name} := {target}\n"
         if c.shape == "opaque" or (c.shape == "enum" and not c.members):
             return self._opaque_type(name, "\n\n".join(
@@ -183,12 +182,20 @@ class ModuleRenderer:
         mapper = self.mapper(self_type=name)
         lines = [doc + f"structure {name} where\n"]
         for f in c.fields:
+            self.refs = f.refs
             lines.append(doc_comment(f.doc, "  ") + f"  {inner.claim(f.name)} : {mapper.map_text(f.type_text)}\n")
-        self.current = ""
+        self.current, self.refs = "", {}
         lines.append("  deriving Inhabited\n")
         return "".join(lines)
 
     def _function(self, f: FuncSpec, prefix: str, name: str, owner: str | None, scope: Scope) -> Decl:
+        self.refs = f.refs
+        try:
+            return self._function_decl(f, prefix, name, owner, scope)
+        finally:
+            self.refs = {}
+
+    def _function_decl(self, f: FuncSpec, prefix: str, name: str, owner: str | None, scope: Scope) -> Decl:
         sig = f.sig
         taken = set(self.lean_of.values()) | set(self.out.unknown_types)
         params = Scope(taken)

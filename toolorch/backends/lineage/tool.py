@@ -15,15 +15,16 @@ from typing import Any
 
 import anyio
 
-from toolorch.backends.base import ToolContext
-from toolorch.backends.lineage.graph import DEFAULT_DEPTH, build_lineage, dataset_node_id
-from toolorch.backends.lineage.observer import WRITER_KEY, store_path
+from toolorch.core.context import ToolContext
+from toolorch.core.services import ServiceKey
 from toolorch.errors import BackendError
-from toolorch.stores.lineage import DatasetKey, LineageStore
+from toolorch.lineage.graph import DEFAULT_DEPTH, build_lineage, dataset_node_id
+from toolorch.lineage.observer import WRITER_KEY, store_path
+from toolorch.lineage.store import DatasetKey, LineageStore
 
 log = logging.getLogger(__name__)
 
-STORE_KEY = "lineage_store"
+STORE_KEY: ServiceKey[LineageStore] = ServiceKey("lineage_store")
 MAX_SUGGESTIONS = 8
 
 
@@ -37,7 +38,7 @@ async def get_lineage(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     writer = ctx.services.peek(WRITER_KEY)
     if writer is not None:  # runs that finished just before this call are in the store
         await anyio.to_thread.run_sync(writer.flush, 2.0)
-    store: LineageStore = ctx.services.get(STORE_KEY, lambda: LineageStore(store_path(ctx.settings)))
+    store = ctx.services.get(STORE_KEY, lambda: LineageStore(store_path(ctx.settings)))
 
     key, note = await anyio.to_thread.run_sync(_resolve, store, name, namespace,
                                                bool(ctx.settings.marquez_url))
@@ -46,7 +47,7 @@ async def get_lineage(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     source = "local"
     warning: str | None = None
     if ctx.settings.marquez_url:
-        from toolorch.backends.lineage.marquez import fetch_lineage
+        from toolorch.lineage.marquez import fetch_lineage
 
         try:
             result = await fetch_lineage(ctx.settings.marquez_url, node_id, depth)

@@ -16,6 +16,8 @@ Understood (everything else is skipped, never guessed):
   type alias.
 A declaration is an *operation* unless it is private, returns or takes a `Type`/`Prop`/`Sort`
 (type-level definitions, `_post` predicates), or is a theorem, example or instance.
+Type names are resolved the way Lean resolves them: inside `namespace A.B`, `Circle` is
+`A.B.Circle`, else `A.Circle`, else `Circle` (`LeanSpec.resolve`, a few dictionary look-ups).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from toolorch.errors import BackendError
 
@@ -37,7 +38,8 @@ _MODIFIERS = {"private", "protected", "noncomputable", "partial", "unsafe", "non
 _TYPE_LEVEL = re.compile(r"(?<![\w.])(Type|Prop|Sort)(?![\w.])")
 _DOC = "\x00DOC{}\x00"
 _DOC_RE = re.compile(r"\x00DOC(\d+)\x00")
-T = TypeVar("T")
+_SPECIAL = re.compile(r'--|/-|"')
+_NESTING = re.compile(r"/-|-/")
 
 
 @dataclass(slots=True)
@@ -70,26 +72,50 @@ class LeanSpec:
     operations: list[LeanOperation] = field(default_factory=list)
     structures: list[LeanStructure] = field(default_factory=list)
     enums: dict[str, list[str]] = field(default_factory=dict)       # full name -> constructors
-    aliases: dict[str, str] = field(default_factory=dict)           # full name -> type text
+    aliases: dict[str, tuple[str, str]] = field(default_factory=dict)   # full name -> (type text, namespace)
+    types: set[str] = field(default_factory=set)                    # full names of every declared type
     files: list[str] = field(default_factory=list)
     namespaces: list[str] = field(default_factory=list)
 
-    def find_enum(self, type_text: str) -> list[str] | None:
-        return _by_suffix(self.enums, type_text)
+    def resolve(self, name: str, namespace: str) -> str:
+        """The full name `name` means inside `namespace` (Lean's rule: the innermost enclosing
+        namespace that declares it); `name` itself when no declared type matches."""
+        name = name.strip().removeprefix("_root_.")
+        prefix = namespace
+        while prefix:
+            full = f"{prefix}.{name}"
+            if full in self.types:
+                return full
+            prefix = prefix.rpartition(".")[0]
+        return name
 
-    def find_alias(self, type_text: str) -> str | None:
-        return _by_suffix(self.aliases, type_text)
+    def find_enum(self, type_text: str, namespace: str = "") -> list[str] | None:
+        return self.enums.get(self.resolve(type_text, namespace))
+
+    def find_alias(self, type_text: str, namespace: str = "") -> tuple[str, str] | None:
+        return self.aliases.get(self.resolve(type_text, namespace))
+
+    def canonical(self, type_text: str, namespace: str) -> str:
+        """`type_text` with every name replaced by its full name: the key that tells whether an
+        operation's result is another one's parameter (`Option` at the top dropped)."""
+        text = " ".join(type_text.split())
+        while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+            text = text[1:-1].strip()
+        if text.startswith("Option "):
+            text = text[len("Option "):].strip()
+        return _NAME.sub(lambda m: self.resolve(m.group(0), namespace), text)
 
 
-def _by_suffix(table: dict[str, T], name: str) -> T | None:
-    """The entry named `name`, written fully qualified or relative to its namespace."""
-    name = name.strip()
-    if name in table:
-        return table[name]
-    for full in sorted(table):
-        if full.endswith("." + name):
-            return table[full]
-    return None
+_NAME = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*")
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def strip_comments(text: str) -> tuple[str, list[str]]:
@@ -105,12 +131,12 @@ def strip_comments(text: str) -> tuple[str, list[str]]:
             kind = text[i + 2:i + 3]
             depth, j = 1, i + 2
             while j < n and depth:
-                if text.startswith("/-", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("-/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
+                m = _NESTING.search(text, j)
+                if m is None:
+                    j = n
+                    break
+                depth += 1 if m.group(0) == "/-" else -1
+                j = m.end()
             if kind == "-":
                 docs.append(text[i + 3:j - 2].strip())
                 out.append(_DOC.format(len(docs) - 1))
@@ -124,8 +150,10 @@ def strip_comments(text: str) -> tuple[str, list[str]]:
             out.append(text[i:j + 1])
             i = j + 1
         else:
-            out.append(text[i])
-            i += 1
+            m = _SPECIAL.search(text, i + 1)
+            j = m.start() if m else n
+            out.append(text[i:j])
+            i = j
     return "".join(out), docs
 
 
@@ -276,6 +304,8 @@ class _FileParser:
         if name_m is None:
             return
         name, after = name_m.group(1).strip("«»"), name_m.group(2)
+        if kw in ("structure", "inductive", "class"):
+            self.spec.types.add(self.qualify(name))
         if kw == "structure":
             self.structure(doc, name, after)
         elif kw == "inductive":
@@ -307,10 +337,15 @@ class _FileParser:
         if params is None:
             return
         rest = rest.strip()
+        if not groups and re.match(r"^:\s*(Type|Sort|Prop)\b", rest) and not name.endswith(".Impl"):
+            self.spec.types.add(self.qualify(name))       # `opaque T : Type`, `def Unknown_X : Type := …`
+            return
         if rest.startswith(":="):
             value = rest[2:].strip()
             if kw == "abbrev" or (not params and _looks_like_type(value)):
-                self.spec.aliases[self.qualify(name)] = value.split("\n")[0].strip()
+                full = self.qualify(name)
+                self.spec.aliases[full] = (value.split("\n")[0].strip(), ".".join(self.namespace))
+                self.spec.types.add(full)
                 return
             result = ""   # no result type written: unknown
         elif rest.startswith(":") and not rest.startswith(":="):

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolorch.backends.n8n import style
 from toolorch.backends.n8n.leanparse import LeanOperation, LeanSpec
 
 _NUMBER = re.compile(r"^(Int|Nat|Float|Float32|UInt(8|16|32|64)|Int(8|16|32|64)|USize|ISize|Fin\s.*)$")
@@ -86,17 +87,19 @@ def _strip_parens(t: str) -> str:
     return t
 
 
-def map_type(lean_type: str, spec: LeanSpec, depth: int = 0) -> tuple[str, Any, list[str], bool] | None:
-    """(n8n type, default, options, optional) for a Lean type; None for `Unit` (no property)."""
+def map_type(lean_type: str, spec: LeanSpec, namespace: str = "",
+             depth: int = 0) -> tuple[str, Any, list[str], bool] | None:
+    """(n8n type, default, options, optional) for a Lean type written inside `namespace`;
+    None for `Unit` (no property)."""
     t = _strip_parens(lean_type)
     optional = False
     if t.startswith("Option "):
         t, optional = _strip_parens(t[len("Option "):]), True
     if t in ("Unit", "PUnit"):
         return None
-    alias = spec.find_alias(t)
+    alias = spec.find_alias(t, namespace)
     if alias is not None and depth < 8:
-        mapped = map_type(alias, spec, depth + 1)
+        mapped = map_type(alias[0], spec, alias[1], depth + 1)
         if mapped is not None:
             return mapped[0], mapped[1], mapped[2], optional or mapped[3]
     if _NUMBER.match(t):
@@ -105,7 +108,7 @@ def map_type(lean_type: str, spec: LeanSpec, depth: int = 0) -> tuple[str, Any, 
         return "string", "", [], optional
     if t == "Bool":
         return "boolean", False, [], optional
-    enum = spec.find_enum(t)
+    enum = spec.find_enum(t, namespace)
     if enum:
         return "options", enum[0], list(enum), optional
     return "json", "[]" if t.startswith(("List ", "Array ")) else "{}", [], optional
@@ -114,22 +117,25 @@ def map_type(lean_type: str, spec: LeanSpec, depth: int = 0) -> tuple[str, Any, 
 def _operation(op: LeanOperation, spec: LeanSpec) -> N8nOperation:
     params: list[N8nParam] = []
     for p in op.params:
-        mapped = map_type(p.type, spec)
+        mapped = map_type(p.type, spec, op.group)
         if mapped is None:
             continue
         kind, default, options, optional = mapped
-        params.append(N8nParam(name=p.name, display=humanize(p.name), type=kind, default=default,
+        params.append(N8nParam(name=p.name, display=style.display_name(humanize(p.name)), type=kind, default=default,
                                required=not (optional or p.optional), lean_type=p.type, options=options))
-    doc = first_paragraph(op.doc) or f"Call {op.full_name}"
-    return N8nOperation(value=op.full_name, name=humanize(op.name), description=doc,
-                        params=params, result=op.result)
+    name = style.display_name(humanize(op.name))
+    doc = style.description(first_paragraph(op.doc))
+    if not doc or doc.casefold() == name.casefold():
+        doc = f"Call {op.full_name}"
+    return N8nOperation(value=op.full_name, name=name, description=doc, params=params, result=op.result)
 
 
-def plan_groups(spec: LeanSpec) -> list[NodeGroup]:
-    """One node per Lean namespace that declares operations, in first-appearance order. Node
-    names drop the namespace prefix every group shares (keeping the project root)."""
+def plan_groups(spec: LeanSpec, operations: list[LeanOperation] | None = None) -> list[NodeGroup]:
+    """One node per Lean namespace that declares operations (of `operations`, default all of
+    the spec's), in first-appearance order. Node names drop the namespace prefix every group
+    shares (keeping the project root)."""
     by_group: dict[str, list[LeanOperation]] = {}
-    for op in spec.operations:
+    for op in spec.operations if operations is None else operations:
         by_group.setdefault(op.group, []).append(op)
     names = list(by_group)
     if not names:
@@ -160,5 +166,5 @@ def plan_groups(spec: LeanSpec) -> list[NodeGroup]:
                 ops.append(_operation(op, spec))
         groups.append(NodeGroup(group=name, class_name=class_name,
                                 node_name=class_name[0].lower() + class_name[1:],
-                                display_name=" ".join(humanize(w) for w in words), operations=ops))
+                                display_name=style.display_name(" ".join(humanize(w) for w in words)), operations=ops))
     return groups

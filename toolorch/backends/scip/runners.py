@@ -5,25 +5,42 @@ argv lists (no shell) through run_process, which kills their process group on ti
 toolorch's own tree-sitter indexer in a worker thread. Each runner writes to a temporary file
 beside the target and renames it when the output is a real index, so a crashed indexer never
 leaves a half-written index under the final name.
+
+A file the indexer cannot handle never costs the whole index (issue 11): Python files screened
+out beforehand (screen.py) or named by scip-python's fatal error are excluded through a staging
+directory (staging.py) and the run retried; the result lists them (`skipped`) so the caller can
+cover them with the outline fallback. A tsconfig.json that scip-typescript cannot load (an
+`extends` of a package that is not installed: TS6053) falls back to an inferred config.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import tomllib
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
 
 from toolorch.backends.process import run_process
+from toolorch.backends.scip.project import python_manifest, sanitize_name
+from toolorch.backends.scip.screen import fatal_file
+from toolorch.backends.scip.staging import src_layout, staged_root
 from toolorch.errors import NotAvailableError, SubprocessError, ValidationError
-from toolorch.scip.reader import decode_index
+from toolorch.scip.limits import DEFAULT_MAX_MANIFEST_BYTES
+from toolorch.scip.stream import count_documents
+
+__all__ = ["LANGUAGES", "IndexerRun", "IndexerOutcome", "check_output", "indexer_run",
+           "python_package", "run_indexer", "sanitize_name"]
 
 LANGUAGES = ("python", "typescript", "rust")
 INDEXER_TIMEOUT_S = 840.0     # below the registry's 900 s, so our own kill comes first
 MIN_DOCUMENTS = 1
+MAX_FATAL_RETRIES = 3
+INFERRED_TSCONFIG = "tsconfig.toolorch-inferred.json"
+_TS_CONFIG_FAILURE = re.compile(r"error TS(?:6053|5083|5012|18003)|no files got indexed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,38 +52,22 @@ class IndexerRun:
     cwd: Path
 
 
-def sanitize_name(raw: str) -> str:
-    """A project name safe in symbols, file names and store keys."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._-")
-    return name or "project"
+@dataclass(slots=True)
+class IndexerOutcome:
+    """What run_indexer did: the indexer, its last argv, the files it was not given (relative
+    path -> reason) and notes for the result (e.g. the tsconfig fallback)."""
+
+    name: str
+    argv: list[str]
+    skipped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    staged: bool = False
 
 
-def python_package(root: Path) -> tuple[str, str]:
+def python_package(root: Path, cap: int = DEFAULT_MAX_MANIFEST_BYTES) -> tuple[str, str]:
     """(name, version) of a Python project from pyproject.toml or setup.cfg; the directory name
     and 0.0.0 otherwise. scip-python crashes without a version, so one is always returned."""
-    name, version = "", ""
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            data = {}
-        for table in (data.get("project") or {}, (data.get("tool") or {}).get("poetry") or {}):
-            name = name or str(table.get("name") or "")
-            raw = table.get("version")
-            version = version or (raw if isinstance(raw, str) else "")
-    setup_cfg = root / "setup.cfg"
-    if (not name or not version) and setup_cfg.is_file():
-        import configparser
-
-        parser = configparser.ConfigParser()
-        try:
-            parser.read(setup_cfg, encoding="utf-8")
-            name = name or parser.get("metadata", "name", fallback="")
-            ver = parser.get("metadata", "version", fallback="")
-            version = version or ("" if ver.startswith(("attr:", "file:")) else ver)
-        except configparser.Error:
-            pass
+    name, version = python_manifest(root, cap)
     return sanitize_name(name or root.name), version or "0.0.0"
 
 
@@ -118,33 +119,118 @@ def check_output(tmp: Path, what: str, stderr: str) -> None:
     if size == 0:
         raise SubprocessError(f"{what} wrote no index (exit status 0, no output file)",
                               stderr_tail=tail)
-    raw = decode_index(tmp.read_bytes(), str(tmp))
-    if len(raw.documents) < MIN_DOCUMENTS:
+    if count_documents(tmp) < MIN_DOCUMENTS:
         raise SubprocessError(
             f"{what} produced an index with no documents ({size} bytes): it found no source "
             "files or crashed; see its output", stderr_tail=tail)
 
 
+def _failure(what: str, returncode: int, output: str) -> SubprocessError:
+    return SubprocessError(f"{what} exited with status {returncode}", stderr_tail=output[-4000:])
+
+
+async def _python(root: Path, tmp: Path, node_bin: Path, stage: Path, excluded: dict[str, str],
+                  timeout_s: float) -> IndexerOutcome:
+    """scip-python, staged when files are excluded; a file named by its fatal error is
+    excluded and the run retried (at most MAX_FATAL_RETRIES times)."""
+    excluded = dict(excluded)
+    src = src_layout(root)
+    deadline = time.monotonic() + timeout_s          # one budget for the runs and their retries
+    for _attempt in range(MAX_FATAL_RETRIES + 1):
+        run = python_run(root, tmp, node_bin)
+        left = max(deadline - time.monotonic(), 1.0)
+        if excluded or src:
+            with staged_root(root, stage, excluded) as cwd:
+                done = await run_process(run.argv, cwd=cwd, timeout_s=left, what=run.name,
+                                         check=False)
+        else:
+            cwd = root
+            done = await run_process(run.argv, cwd=cwd, timeout_s=left, what=run.name,
+                                     check=False)
+        output = f"{done.stdout}\n{done.stderr}"
+        if done.returncode == 0:
+            check_output(tmp, run.name, output)
+            notes = ["src layout: `src` made an import root, so tests/ and examples/ resolve to "
+                     "the project's own modules"] if src else []
+            return IndexerOutcome(run.name, run.argv, excluded, notes, staged=bool(excluded or src))
+        bad = fatal_file(output, cwd)
+        if bad is None or bad in excluded:
+            raise _failure(run.name, done.returncode, output)
+        excluded[bad] = "scip-python died on it: " + _error_line(output)
+    raise _failure("scip-python", 1, "gave up after excluding " + ", ".join(sorted(excluded)))
+
+
+def _error_line(output: str) -> str:
+    for line in output.splitlines():
+        if "Error" in line and ("RangeError" in line or "error:" in line):
+            return line.strip()[:200]
+    return "fatal error"
+
+
+def tsconfig_fallback(root: Path) -> str:
+    """An inferred tsconfig (what `--infer-tsconfig` writes) for `root`, as JSON text."""
+    has_ts = any(p for p in root.rglob("*.ts") if "node_modules" not in p.parts)
+    config: dict[str, object] = {} if has_ts else {"compilerOptions": {"allowJs": True}}
+    config["exclude"] = ["node_modules", "**/node_modules"]
+    return json.dumps(config)
+
+
+async def _typescript(root: Path, tmp: Path, node_bin: Path, timeout_s: float) -> IndexerOutcome:
+    deadline = time.monotonic() + timeout_s          # one budget for the run and the fallback
+    run = typescript_run(root, tmp, node_bin)
+    done = await run_process(run.argv, cwd=run.cwd, timeout_s=timeout_s, what=run.name,
+                             check=False)
+    output = f"{done.stdout}\n{done.stderr}"
+    if done.returncode == 0 and tmp.exists():
+        check_output(tmp, run.name, output)
+        return IndexerOutcome(run.name, run.argv)
+    if not (root / "tsconfig.json").is_file() or not _TS_CONFIG_FAILURE.search(output):
+        raise _failure(run.name, done.returncode, output)
+    # tsconfig.json cannot be loaded: index with an inferred config next to it (so symbols
+    # keep their paths), removed afterwards
+    inferred = root / INFERRED_TSCONFIG
+    inferred.write_text(tsconfig_fallback(root), encoding="utf-8")
+    try:
+        argv = [*run.argv, str(inferred)]
+        done = await run_process(argv, cwd=root, timeout_s=max(deadline - time.monotonic(), 1.0),
+                                 what=run.name)
+    finally:
+        inferred.unlink(missing_ok=True)
+    check_output(tmp, run.name, f"{done.stdout}\n{done.stderr}")
+    reason = next((ln.strip() for ln in output.splitlines() if "error TS" in ln),
+                  "scip-typescript could not load tsconfig.json")
+    return IndexerOutcome(run.name, argv, notes=[
+        f"tsconfig.json could not be used ({reason[:200]}); indexed with an inferred "
+        "tsconfig (--infer-tsconfig) instead: compiler options of tsconfig.json do not apply"])
+
+
 async def run_indexer(language: str, root: Path, out: Path, node_bin: Path,
-                      timeout_s: float = INDEXER_TIMEOUT_S) -> tuple[str, list[str]]:
-    """Index `root` into `out`. Returns (indexer name, argv)."""
+                      timeout_s: float = INDEXER_TIMEOUT_S, *,
+                      exclude: dict[str, str] | None = None,
+                      stage: Path | None = None) -> IndexerOutcome:
+    """Index `root` into `out`, leaving out `exclude` (relative path -> reason; Python and Rust).
+    `stage` is the staging directory Python uses when files are left out."""
     if language not in LANGUAGES:
         raise ValidationError(f"unsupported language {language!r}; supported: "
                               f"{', '.join(LANGUAGES)}", field="language")
     tmp = _tmp_for(out)
+    exclude = dict(exclude or {})
     try:
         if language == "rust":
             from toolorch.backends.scip.rust_indexer import TOOL_NAME, index_rust_project
 
-            await anyio.to_thread.run_sync(index_rust_project, root, tmp)
+            await anyio.to_thread.run_sync(
+                lambda: index_rust_project(root, tmp, exclude=set(exclude)))
             check_output(tmp, TOOL_NAME, "")
-            argv, name = [TOOL_NAME, "index", str(root)], TOOL_NAME
+            outcome = IndexerOutcome(TOOL_NAME, [TOOL_NAME, "index", str(root)], exclude)
+        elif language == "python":
+            outcome = await _python(root, tmp, node_bin,
+                                    stage or out.with_name(f".{out.stem}.stage"), exclude,
+                                    timeout_s)
         else:
-            run = indexer_run(language, root, tmp, node_bin)
-            done = await run_process(run.argv, cwd=run.cwd, timeout_s=timeout_s, what=run.name)
-            check_output(tmp, run.name, done.stderr or done.stdout)
-            argv, name = run.argv, run.name
+            outcome = await _typescript(root, tmp, node_bin, timeout_s)
+            outcome.skipped.update(exclude)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    return name, argv
+    return outcome

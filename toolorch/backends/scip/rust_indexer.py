@@ -44,12 +44,15 @@ def tool_version() -> str:
         return "0.0.0"
 
 
-def rust_files(root: Path) -> list[Path]:
-    """Every `.rs` file of the package, build output and hidden directories excluded."""
+def rust_files(root: Path, exclude: set[str] | frozenset[str] = frozenset()) -> list[Path]:
+    """Every `.rs` file of the package, build output and hidden directories excluded, and the
+    files (or directories) in `exclude` (relative POSIX paths: symlinks out of the roots)."""
     out = []
     for path in sorted(root.rglob("*.rs")):
         rel = path.relative_to(root).parts
         if any(p in _SKIP_DIRS or p.startswith(".") for p in rel[:-1]):
+            continue
+        if any("/".join(rel[:i]) in exclude for i in range(1, len(rel) + 1)):
             continue
         out.append(path)
     return out
@@ -62,11 +65,11 @@ def _parser() -> Any:
     return Parser(Language(tree_sitter_rust.language()))
 
 
-def build_index(root: Path) -> ScipIndex:
-    """Index the Cargo package at `root` (blocking; run it in a worker thread)."""
+def build_index(root: Path, exclude: set[str] | frozenset[str] = frozenset()) -> ScipIndex:
+    """Index the Cargo package at `root` minus `exclude` (blocking; run it in a worker thread)."""
     root = root.resolve()
     package = read_cargo(root)
-    files = rust_files(root)
+    files = rust_files(root, exclude)
     if not files:
         raise ValidationError(f"{root} contains no .rs files to index", field="project_path")
     parser = _parser()
@@ -145,8 +148,9 @@ def _document(unit: FileUnit, defs: list[Def], refs: list[Occurrence]) -> Docume
     return doc
 
 
-def index_rust_project(root: Path, output: Path) -> ScipIndex:
+def index_rust_project(root: Path, output: Path,
+                       exclude: set[str] | frozenset[str] = frozenset()) -> ScipIndex:
     """Index `root` and write the SCIP file to `output`; returns the index written."""
-    index = build_index(root)
+    index = build_index(root, exclude)
     write_index(index, output, arguments=["index", str(root)])
     return index

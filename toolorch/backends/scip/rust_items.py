@@ -54,7 +54,8 @@ def rng(node: Node) -> Range:
 
 
 def text(node: Node) -> str:
-    return node.text.decode("utf-8", errors="replace")
+    raw: bytes = node.text or b""
+    return raw.decode("utf-8", errors="replace")
 
 
 def _doc_text(comment: Node) -> str | None:
@@ -104,7 +105,7 @@ def signature(node: Node) -> str:
         head = node.text[: body.start_byte - node.start_byte]
     else:
         head = node.text
-    sig = head.decode("utf-8", errors="replace").strip()
+    sig: str = head.decode("utf-8", errors="replace").strip()
     return sig[:-1].rstrip() if sig.endswith(";") else sig
 
 

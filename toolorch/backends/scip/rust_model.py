@@ -16,6 +16,7 @@ from pathlib import Path
 
 from toolorch.errors import ValidationError
 from toolorch.scip import symbols as S
+from toolorch.scip.limits import read_text_capped
 from toolorch.scip.model import Range, Relationship
 
 SCHEME, MANAGER = "rust-analyzer", "cargo"
@@ -41,7 +42,7 @@ def read_cargo(root: Path) -> Package:
             f"{root} has no Cargo.toml; pass the directory of a Cargo package for language 'rust'",
             field="project_path")
     try:
-        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text_capped(manifest))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValidationError(f"{manifest} is not valid TOML: {exc}", field="project_path") from exc
     pkg = data.get("package") or {}

@@ -26,6 +26,35 @@ _PATH_TYPES = {"scoped_identifier", "scoped_type_identifier"}
 _VALUE_OR_TYPE = VALUE_KINDS | TYPE_KINDS
 
 
+Bounds = dict[str, tuple[str, ...]]
+
+
+def trait_bounds(node: Node, outer: Bounds) -> Bounds:
+    """The trait bounds of an item's generic parameters (`<T: A + B>` and `where T: A`), added
+    to those of the enclosing item; a parameter declared again without bounds shadows."""
+    out = dict(outer)
+    params = node.child_by_field_name("type_parameters")
+    for param in params.named_children if params is not None else []:
+        name = param.child_by_field_name("name")
+        if param.type == "type_parameter" and name is not None:
+            out[text(name)] = _bound_names(param.child_by_field_name("bounds"))
+    for child in node.named_children:
+        if child.type != "where_clause":
+            continue
+        for pred in child.named_children:
+            left = pred.child_by_field_name("left")
+            if pred.type == "where_predicate" and left is not None and left.type == "type_identifier":
+                key = text(left)
+                out[key] = (*out.get(key, ()), *_bound_names(pred.child_by_field_name("bounds")))
+    return {k: v for k, v in out.items() if v}
+
+
+def _bound_names(bounds: Node | None) -> tuple[str, ...]:
+    if bounds is None:
+        return ()
+    return tuple(type_name(b) for b in bounds.named_children if type_name(b))
+
+
 def bound_names(fn: Node) -> set[str]:
     """Identifiers a function binds locally (params, `let`, `for`, match and closure patterns)."""
     names: set[str] = set()
@@ -59,25 +88,33 @@ class RefResolver:
     def __init__(self, crate: Crate, unit: FileUnit) -> None:
         self.crate, self.unit = crate, unit
         self.out: list[Occurrence] = []
+        self.bounds: Bounds = {}       # generic parameter -> trait names, of the node at hand
 
     def emit(self, node: Node, d: Def | None, roles: int = 0) -> None:
         if d is not None and node.start_byte not in self.unit.def_names:
             self.out.append(Occurrence(d.symbol, rng(node), roles))
 
     def run(self) -> list[Occurrence]:
-        stack: list[tuple[Node, ModPath, str, frozenset[str]]] = [
-            (self.unit.tree.root_node, self.unit.module, "", frozenset())]
+        stack: list[tuple[Node, ModPath, str, frozenset[str], Bounds]] = [
+            (self.unit.tree.root_node, self.unit.module, "", frozenset(), {})]
         while stack:
-            node, module, owner, local = stack.pop()
+            node, module, owner, local, bounds = stack.pop()
+            self.bounds = bounds
             t = node.type
             if t in _SKIP:
                 continue
+            if t in ("function_item", "impl_item", "trait_item"):
+                bounds = trait_bounds(node, bounds)
             if t == "mod_item":
                 name = node.child_by_field_name("name")
                 if name is not None and node.child_by_field_name("body") is not None:
                     module = (*module, text(name))
             elif t == "impl_item":
                 owner = self._impl_owner(node, module)
+            elif t == "trait_item":          # `Self::f` in a default method is the trait's `f`
+                name = node.child_by_field_name("name")
+                found = self.crate.find_item(module, text(name), TYPE_KINDS) if name else None
+                owner = found.symbol if found else ""
             elif t == "function_item":
                 local = frozenset(bound_names(node))
             elif t == "use_declaration":
@@ -89,7 +126,7 @@ class RefResolver:
             elif node.child_count == 0:
                 self.leaf(node, module, owner, local)
                 continue
-            stack.extend((c, module, owner, local) for c in reversed(node.children))
+            stack.extend((c, module, owner, local, bounds) for c in reversed(node.children))
         return self.out
 
     def _impl_owner(self, node: Node, module: ModPath) -> str:
@@ -134,12 +171,24 @@ class RefResolver:
             for seg in segs[1:]:
                 d = self.crate.member(d.symbol, seg) if d is not None else None
             return d
+        if len(segs) == 2 and segs[0] in self.bounds:
+            return self._through_bounds(segs[0], segs[1], module)
         if segs[0] in ("crate", "self", "super") and len(segs) == 1:
             return None
         target = self.crate.resolve_module(segs, module)
         if target is not None and target in self.crate.modules and segs[-1] not in ("self", "super"):
             return self.crate.modules[target]
         return self.crate.resolve_path(segs, module)
+
+    def _through_bounds(self, param: str, name: str, module: ModPath) -> Def | None:
+        """`T::f` with `T: A + B`: the `f` of the one bound trait of the crate that has it."""
+        found = []
+        for trait in self.bounds[param]:
+            d = self.crate.find_item(module, trait, TYPE_KINDS)
+            member = self.crate.member(d.symbol, name) if d is not None else None
+            if member is not None:
+                found.append(member)
+        return found[0] if len(found) == 1 else None
 
     def use(self, node: Node | None, prefix: tuple[str, ...], module: ModPath,
             roles: int = IMPORT) -> None:

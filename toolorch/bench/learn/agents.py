@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from toolorch.rl.state import State
+from toolorch.core.state import State
+from toolorch.errors import PlanningError
 from toolorch.stores.experience import STOP
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class OracleAgent(Agent):
     def act(self, obs: Observation, explore: bool) -> tuple[str, float | None]:
         try:
             plan = self.flow.plan_for(obs.deliverable, obs.available)
-        except ValueError:
+        except PlanningError:
             return STOP, 1.0
         ready = [t for t in plan if t in obs.feasible]
         return (ready[0], 1.0) if ready else (STOP, 1.0)

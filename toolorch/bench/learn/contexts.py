@@ -34,11 +34,12 @@ import numpy as np
 
 from toolorch.bench.learn.env import EpisodeRun, StepRecord
 from toolorch.bench.learn.suite import Task
+from toolorch.core.context_features import Context, RecentOutcomes
+from toolorch.core.state import State
 from toolorch.errors import ConfigError
-from toolorch.rl.context import Context, RecentOutcomes
 from toolorch.rl.labels import CostReference, StepTrace, hindsight_stop, served_goal, stop_label, used_output_labels
 from toolorch.rl.mask import args_key, blocked_tools, record_failure
-from toolorch.rl.state import State, useful_tools
+from toolorch.rl.state import useful_tools
 from toolorch.stores.experience import STOP, Experience
 
 if TYPE_CHECKING:
@@ -257,14 +258,14 @@ class ContextRun(EpisodeRun):
         exps = super().experiences()
         if self.stopped and exps and exps[-1].action == STOP:
             exps[-1].desirable = bool(self.stop_desirable)
-            exps[-1].features = self.state().features()
+            exps[-1].state = self.state()
         k = hindsight_stop([s.desirable for s in self.steps], self.delivered) if self.hidden else None
         if k is not None and k < len(self.steps):     # it went on after the goal was served
             s = self.steps[k]
-            exps.append(Experience(goal=self.task.goal, inputs_present=self.inputs, artifacts=s.artifacts_before,
-                                   history=s.history_before, action=STOP, desirable=True, success=True,
+            before = s.state_before or State(self.task.goal, self.inputs, s.artifacts_before, s.history_before)
+            exps.append(Experience(before, action=STOP, desirable=True, success=True,
                                    label_source="hindsight", workflow_id=self.workflow_id, step=k,
-                                   strategy="bench", features=dict(s.features)))
+                                   strategy="bench"))
         return exps
 
 
@@ -314,7 +315,7 @@ class ContextEnv:
         missing = self.registry.dataflow.missing(action, run.artifacts)
         if missing:
             raise ValueError(f"{action} is infeasible: it needs {missing}")
-        features = run.state().features()
+        before = run.state()
         key = run.call_key(action)
         cost = self.params.cost(action, run.project)
         budget = run.task.budget
@@ -332,7 +333,7 @@ class ContextEnv:
                 run.recent.record(action, ok)
             if self.record:
                 self.costs.observe(self.registry.dataflow.made_by[action], run.cost_key(), action, cost, ok)
-        record.features = features
+        record.state_before = before
         if run.done:
             run.label()
         return record

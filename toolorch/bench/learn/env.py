@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from toolorch.core.state import State
 from toolorch.errors import ConfigError
 from toolorch.rl.labels import StepTrace, served_goal
-from toolorch.rl.state import State, useful_tools
+from toolorch.rl.state import useful_tools
 from toolorch.stores.experience import STOP, Experience
 
 if TYPE_CHECKING:
@@ -109,7 +110,8 @@ class StepRecord:
     skipped: str | None = None
     desirable: bool = False
     inputs_from: set[int] = field(default_factory=set)   # steps whose artifacts it consumed
-    features: dict[str, Any] = field(default_factory=dict)  # State.features() before the step
+    state_before: State | None = None   # the full state before the step, when the env keeps more
+                                        # than artifacts and history (context, failed calls)
 
 
 @dataclass
@@ -208,16 +210,15 @@ class EpisodeRun:
         self.label()
         g, inputs = self.task.goal, self.inputs
         exps = [
-            Experience(goal=g, inputs_present=inputs, artifacts=s.artifacts_before, history=s.history_before,
-                       action=s.action, desirable=s.desirable, success=s.success, label_source="goal",
+            Experience(s.state_before or State(g, inputs, s.artifacts_before, s.history_before), action=s.action,
+                       desirable=s.desirable, success=s.success, label_source="goal",
                        propensity=s.prob, workflow_id=self.workflow_id, step=i, strategy="bench",
                        error_kind=None if s.success else ("budget" if s.skipped else "simulated"),
-                       latency_s=s.latency_ms / 1e3, cost=s.cost, features=dict(s.features))
+                       latency_s=s.latency_ms / 1e3, cost=s.cost)
             for i, s in enumerate(self.steps)
         ]
         if self.stopped:
-            exps.append(Experience(goal=g, inputs_present=inputs, artifacts=self.made(), history=list(self.history),
-                                   action=STOP, desirable=self.success, success=True, label_source="goal",
+            exps.append(Experience(self.state(), action=STOP, desirable=self.success, success=True, label_source="goal",
                                    propensity=self.stop_prob, workflow_id=self.workflow_id, step=len(self.steps),
                                    strategy="bench"))
         return exps

@@ -19,7 +19,7 @@ import numpy as np
 
 from toolorch.bench.learn.agents import Agent, Observation
 from toolorch.bench.learn.env import EpisodeRun
-from toolorch.rl.state import State
+from toolorch.core.state import State
 from toolorch.stores.experience import STOP
 
 
@@ -95,4 +95,4 @@ class LinUCBAgent(Agent):
     def learn(self, run: EpisodeRun) -> None:
         run.label()
         for e in run.experiences():
-            self.update(State.from_experience(e), e.action, 1.0 if e.desirable else 0.0)
+            self.update(e.state, e.action, 1.0 if e.desirable else 0.0)

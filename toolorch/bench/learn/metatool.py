@@ -73,7 +73,8 @@ def cached_embeddings(texts: Sequence[str], embed: Callable[[list[str]], np.ndar
     digest = hashlib.blake2b("\n".join(texts).encode(), digest_size=8).hexdigest()
     path = cache / f"embeddings-{digest}.npy"
     if path.is_file():
-        return np.load(path)
+        loaded: np.ndarray = np.load(path)
+        return loaded
     vecs = np.concatenate([np.asarray(embed(list(texts[i:i + 512])), dtype=np.float32)
                            for i in range(0, len(texts), 512)])
     cache.mkdir(parents=True, exist_ok=True)
@@ -84,7 +85,8 @@ def cached_embeddings(texts: Sequence[str], embed: Callable[[list[str]], np.ndar
 def ranks(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """1-based rank of the true tool in each row of scores (ties count against it)."""
     true = scores[np.arange(len(truth)), truth]
-    return (scores >= true[:, None]).sum(axis=1)
+    counts: np.ndarray = (scores >= true[:, None]).sum(axis=1)
+    return counts
 
 
 def metrics(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
@@ -112,7 +114,8 @@ class Retrieval:
         self.tools = tools
 
     def scores(self, q: np.ndarray) -> np.ndarray:
-        return q @ self.tools.T
+        out: np.ndarray = q @ self.tools.T
+        return out
 
     def choose(self, i: int, q: np.ndarray) -> int:
         return int(np.argmax(self.scores(q[None])[0]))
@@ -152,7 +155,8 @@ class LinUCB:
 
     def scores(self, q: np.ndarray) -> np.ndarray:
         d = self.dim - 1
-        return q @ self.theta[:, :d].T + (q @ self.desc.T) * self.theta[:, d]
+        out: np.ndarray = q @ self.theta[:, :d].T + (q @ self.desc.T) * self.theta[:, d]
+        return out
 
     def choose(self, i: int, q: np.ndarray) -> int:
         x = self._x(q[None])[0].astype(np.float32)                     # (n, d+1)
@@ -230,7 +234,7 @@ class KTO:
         self._last: Any = None
 
     def scores(self, q_idx: Sequence[int]) -> np.ndarray:
-        from toolorch.rl.state import State
+        from toolorch.core.state import State
 
         out = []
         for start in range(0, len(q_idx), 256):
@@ -239,17 +243,17 @@ class KTO:
         return np.asarray(out)
 
     def choose(self, i: int, q: np.ndarray) -> int:
-        from toolorch.rl.state import State
+        from toolorch.core.state import State
 
         self._last = self.runner.choose(State.of(self.queries[i]), explore=True)
         return self.registry.names.index(self._last.action) if self._last.action in self.registry else -1
 
     def feedback(self, i: int, q: np.ndarray, a: int, right: bool) -> None:
+        from toolorch.core.state import State
         from toolorch.stores.experience import Experience
 
         c = self._last
-        self.runner.observe([Experience(goal=self.queries[i], inputs_present=[], artifacts=[], history=[],
-                                        action=c.action, desirable=right, success=right, label_source="outcome",
+        self.runner.observe([Experience(State(self.queries[i]), action=c.action, desirable=right, success=right, label_source="outcome",
                                         propensity=c.prob, policy_version=c.version, workflow_id=f"q{i}",
                                         strategy="bench")])
 
@@ -286,10 +290,12 @@ def run(out: Path, every: int = 1000, eval_sample: int = 1000, agents: Sequence[
     with tempfile.TemporaryDirectory(prefix="toolorch-metatool-") as home:
         for name in agents:
             t0 = time.perf_counter()
-            agent: Any = {"retrieval": lambda: Retrieval(tvecs), "oats": lambda: OATS(tvecs),
-                          "vw": lambda: VW(tvecs, names, lam=vw_lambda, seed=seed), "linucb": lambda: LinUCB(tvecs),
-                          "kto": lambda: KTO(names, [descs[n] for n in names], queries, qvecs, tvecs, Path(home), seed,
-                                             kto_text_scale)}[name]()
+            makers: dict[str, Callable[[], Any]] = {
+                "retrieval": lambda: Retrieval(tvecs), "oats": lambda: OATS(tvecs),
+                "vw": lambda: VW(tvecs, names, lam=vw_lambda, seed=seed), "linucb": lambda: LinUCB(tvecs),
+                "kto": lambda: KTO(names, [descs[n] for n in names], queries, qvecs, tvecs, Path(home), seed,
+                                   kto_text_scale)}
+            agent: Any = makers[name]()
 
             def evaluate(idx: np.ndarray, agent: Any = agent) -> dict[str, float]:
                 s = agent.scores([int(i) for i in idx]) if isinstance(agent, KTO) else agent.scores(qvecs[idx])

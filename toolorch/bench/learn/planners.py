@@ -28,6 +28,7 @@ import numpy as np
 
 from toolorch.bench.learn.agents import Agent, Observation
 from toolorch.bench.learn.env import EpisodeRun
+from toolorch.errors import PlanningError
 from toolorch.rl.mask import blocked_tools
 from toolorch.stores.experience import STOP
 
@@ -59,7 +60,7 @@ class CostPlanner:
         flow = self._flows(key)
         try:
             plan = flow.plan_for(deliverable, available)
-        except ValueError:
+        except PlanningError:
             return STOP
         ready = [t for t in plan if t in feasible]
         return ready[0] if ready else STOP

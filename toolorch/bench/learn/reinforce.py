@@ -23,7 +23,7 @@ import numpy as np
 
 from toolorch.bench.learn.agents import Agent, Observation
 from toolorch.bench.learn.env import EpisodeRun
-from toolorch.rl.state import State
+from toolorch.core.state import State
 
 if TYPE_CHECKING:
     from toolorch.registry.registry import Registry
@@ -91,7 +91,7 @@ class ReinforceAgent(Agent):
 
     def learn(self, run: EpisodeRun) -> None:
         for e in run.experiences():
-            self._recent.append((State.from_experience(e), self.encoder.action_index(e.action), float(e.desirable)))
+            self._recent.append((e.state, self.encoder.action_index(e.action), float(e.desirable)))
             self._pending += 1
         while self._pending >= self.train_every:
             self._pending -= self.train_every

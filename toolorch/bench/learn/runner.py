@@ -109,7 +109,8 @@ def rolling(values: Sequence[float], window: int) -> np.ndarray:
     c = np.concatenate([[0.0], np.cumsum(x)])
     idx = np.arange(1, len(x) + 1)
     lo = np.maximum(0, idx - window)
-    return (c[idx] - c[lo]) / (idx - lo)
+    means: np.ndarray = (c[idx] - c[lo]) / (idx - lo)
+    return means
 
 
 def episodes_to(success: Sequence[int], target: float, window: int, sustained: bool = False) -> int | None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolorch.errors import ConfigError
+from toolorch.errors import ConfigError, PlanningError
 
 if TYPE_CHECKING:
     from toolorch.registry.registry import Registry
@@ -120,7 +120,7 @@ def validate_suite(tasks: Sequence[Task], registry: Registry, min_tasks: int = 1
             continue
         try:
             plan = flow.plan_for(t.deliverable, t.inputs)
-        except ValueError as exc:
+        except PlanningError as exc:
             problems.append(f"{t.id}: {exc}")
             continue
         cost = sum(flow.tools[n].cost for n in plan)

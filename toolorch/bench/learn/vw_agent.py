@@ -19,8 +19,9 @@ import numpy as np
 from toolorch.bench.learn.agents import Agent, Observation
 from toolorch.bench.learn.env import EpisodeRun
 from toolorch.bench.learn.linucb import state_tokens
+from toolorch.core.state import State
 from toolorch.rl.mask import blocked_tools
-from toolorch.rl.state import State, useful_tools
+from toolorch.rl.state import useful_tools
 from toolorch.stores.experience import STOP
 
 
@@ -87,7 +88,7 @@ class VWAgent(Agent):
         flow = run.registry.dataflow
         run.label()
         for e in run.experiences():
-            state = State.from_experience(e)
+            state = e.state
             blocked = blocked_tools(state)
             actions = [*(t for t in useful_tools(flow, state.available) if t not in blocked), STOP]
             self.vw.learn(self._example(state, actions, actions.index(e.action),   # the set it acted in
