@@ -59,9 +59,10 @@ def test_missing_checkpoint_falls_back(tmp_path, learner) -> None:
     assert ckpt.save(learner.state_dict()) == 3                          # never reuses a number
 
 
-def test_incompatible_checkpoint_is_not_adopted(registry, settings, learner) -> None:
+@pytest.mark.parametrize("field", ["format", "policy_config"])
+def test_incompatible_checkpoint_is_not_adopted(registry, settings, learner, field) -> None:
     payload = learner.state_dict()
-    payload["vocab"] = {"actions": ["other"], "tokens": []}
+    payload[field] = 1 if field == "format" else {**payload["policy_config"], "d_model": 64, "n_heads": 4}
     CheckpointDir(settings.home / "policy").save(payload)
     runner = PolicyRunner(registry, settings, hash_embed, background=False)
     assert runner.choose(State.of("x", **INDEXED)).version == 0

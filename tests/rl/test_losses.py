@@ -10,7 +10,7 @@ import torch
 from tests.rl.helpers import INDEXED, hash_embed
 from toolorch.core.state import State
 from toolorch.rl.losses import estimate_z0, kl_divergence, kto_loss
-from toolorch.rl.policy import PolicyConfig, build_policy, collate
+from toolorch.rl.policy import PolicyConfig, collate, policy_for
 from toolorch.rl.state import StateEncoder
 
 
@@ -85,8 +85,8 @@ def test_shape_mismatch_is_refused() -> None:
 def test_one_step_raises_desirable_and_lowers_undesirable(registry, desirable: bool) -> None:
     """The seed's formula raised failed actions; ours must lower them (and raise successes)."""
     encoder = StateEncoder(registry, hash_embed)
-    policy = build_policy(PolicyConfig(), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed=3)
-    reference = build_policy(PolicyConfig(), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed=3).eval()
+    policy = policy_for(encoder, PolicyConfig(), 3)
+    reference = policy_for(encoder, PolicyConfig(), 3).eval()
     states = [State.of(f"goal {i}", **INDEXED) for i in range(4)]
     batch = collate(encoder.encode_many(states))
     action = torch.full((4,), encoder.action_index("lean4_generate_specs"))

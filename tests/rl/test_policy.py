@@ -7,7 +7,7 @@ import torch
 
 from tests.rl.helpers import INDEXED, hash_embed
 from toolorch.core.state import State
-from toolorch.rl.policy import PolicyConfig, build_policy, collate
+from toolorch.rl.policy import PolicyConfig, collate, policy_for
 from toolorch.rl.state import StateEncoder
 
 
@@ -17,7 +17,7 @@ def encoder(registry) -> StateEncoder:
 
 
 def test_shapes_and_padding(encoder) -> None:
-    policy = build_policy(PolicyConfig(), encoder.vocab.n_tokens, encoder.vocab.n_actions).eval()
+    policy = policy_for(encoder, PolicyConfig()).eval()
     states = [State.of("a"), State.of("b", **INDEXED), State.of("c", ["project_path", "language"])]
     batch = collate(encoder.encode_many(states))
     assert batch.tokens.shape[0] == 3 and batch.padding is not None
@@ -32,7 +32,7 @@ def test_shapes_and_padding(encoder) -> None:
 
 
 def test_infeasible_actions_are_never_chosen(encoder) -> None:
-    policy = build_policy(PolicyConfig(), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed=1).eval()
+    policy = policy_for(encoder, PolicyConfig(), 1).eval()
     state = State.of("index my project", ["project_path", "language"])
     batch = collate([encoder.encode(state)] * 500)
     gen = torch.Generator().manual_seed(0)
@@ -44,7 +44,7 @@ def test_infeasible_actions_are_never_chosen(encoder) -> None:
 
 
 def test_greedy_and_temperature(encoder) -> None:
-    policy = build_policy(PolicyConfig(), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed=2).eval()
+    policy = policy_for(encoder, PolicyConfig(), 2).eval()
     batch = collate([encoder.encode(State.of("specs please", **INDEXED))])
     action, prob, probs = policy.act(batch, greedy=True)
     assert action.item() == probs.argmax().item() and prob.item() == probs.max().item()
@@ -67,8 +67,8 @@ def test_presets_and_config_checks() -> None:
 
 
 def test_same_seed_same_weights(encoder) -> None:
-    a = build_policy(PolicyConfig(), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed=7)
-    b = build_policy(PolicyConfig(), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed=7)
+    a = policy_for(encoder, PolicyConfig(), 7)
+    b = policy_for(encoder, PolicyConfig(), 7)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
@@ -78,10 +78,10 @@ def test_stop_starts_below_the_tools(encoder) -> None:
     batch = collate(encoder.encode_many(state))
     stop = encoder.action_index("STOP")
     for seed in range(3):
-        biased = build_policy(PolicyConfig(), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed).eval()
-        flat = build_policy(PolicyConfig(stop_bias=0.0), encoder.vocab.n_tokens, encoder.vocab.n_actions, seed).eval()
+        biased = policy_for(encoder, PolicyConfig(), seed).eval()
+        flat = policy_for(encoder, PolicyConfig(stop_bias=0.0), seed).eval()
         p_biased, p_flat = biased.log_probs(batch).exp()[0, stop], flat.log_probs(batch).exp()[0, stop]
         assert p_biased < 0.2 < p_flat                 # ≈ e^-2 odds vs ≈ even odds
         # only STOP's bias differs between the two
         diff = [n for (n, a), b in zip(biased.state_dict().items(), flat.state_dict().values()) if not torch.equal(a, b)]
-        assert diff == ["action_head.bias"]
+        assert diff == ["stop_bias"]

@@ -65,12 +65,16 @@ def test_tokens_inputs_artifacts_and_history_recency(registry) -> None:
     )
     enc = encoder.encode(state)
     ids = encoder.vocab.token_ids
-    expected = [ids["in:project_path"], ids["made:scip_index_path"],
-                ids["hist:lean4_generate_specs:ok"], ids["hist:scip_index_code:ok"]]
+    expected = [ids["in:project_path"], ids["made:scip_index_path"], ids["hist:ok"], ids["hist:ok"]]
     assert enc.tokens.tolist() == expected           # the oldest history entry is cut
     assert enc.recency.tolist() == [0, 0, 1, 2]
+    tools = encoder.vocab.tools                      # history tokens point at their tool
+    assert enc.tool_ref is not None
+    assert enc.tool_ref.tolist() == [-1, -1, tools.index("lean4_generate_specs"), tools.index("scip_index_code")]
     unknown = encoder.encode(State.of("g", ["mystery"], [], [("ghost_tool", False)]))
-    assert unknown.tokens.tolist() == [ids["in:<unk>"], ids["hist:<unk>:fail"]]
+    assert unknown.tokens.tolist() == [ids["in:<unk>"], ids["hist:fail"]]
+    assert unknown.tool_ref is not None and unknown.tool_ref.tolist() == [-1, -1]   # a tool it does not know
+    assert not any(t.count(":") > 1 and t.split(":")[1] in tools for t in ids)  # no token names a tool
 
 
 def test_goal_embedding_is_cached_and_checked(registry) -> None:

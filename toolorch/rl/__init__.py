@@ -1,9 +1,11 @@
 """The KTO policy: learn online, from every success and failure, which tool to call next.
 
-    state.py       StateEncoder (goal embedding + artifact/history tokens, action mask) of
-                   toolorch.core.state.State
-    labels.py      served_goal: which steps were desirable (shared with the orchestrator)
-    policy.py      PolicyConfig, KTOPolicy (transformer, masked action head, value head)
+    state.py       StateEncoder (goal embedding + artifact/history/context tokens, action mask) of
+                   toolorch.core.state.State (its Context: toolorch.core.context_features)
+    mask.py        the repeat-failure mask (blocked_tools, args_key, record_failure)
+    actions.py     each tool's text (description + schema), embedded once: the open action set
+    labels.py      served_goal, used_output_labels, stop_label, hindsight_stop, CostReference
+    policy.py      PolicyConfig, KTOPolicy (transformer; tools scored from their text + residual; STOP)
     losses.py      kto_loss, estimate_z0 (pure functions; DESIGN.md "KTO, stated exactly")
     reference.py   ReferencePolicy (EMA or frozen π_ref)
     buffer.py      ExperienceBuffer (balanced, inverse-propensity replay over the experience store)

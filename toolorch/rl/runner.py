@@ -198,7 +198,8 @@ class PolicyRunner:
             self.shared.pull_into(self.checkpoints)
         if self.checkpoints.latest_version() <= self.version:
             return False
-        from toolorch.rl.policy import build_policy
+        from toolorch.rl.policy import PolicyConfig, policy_for
+        from toolorch.rl.trainer import checkpoint_mismatch
 
         self.start()
         assert self.encoder is not None
@@ -206,19 +207,17 @@ class PolicyRunner:
         if payload is None:
             return False
         if self.trainer is not None:
-            why = self.trainer.learner.compatible(payload)
             config = self.trainer.learner.policy_config
         else:
-            from toolorch.rl.policy import PolicyConfig
-
             config = PolicyConfig.from_dict(payload.get("policy_config", {}))
-            why = None if payload.get("vocab") == self.encoder.vocab.to_dict() else "vocabulary differs"
+        why = checkpoint_mismatch(payload, config)
         if why:
             logger.warning("not loading policy checkpoint v%s: %s", payload.get("version"), why)
             return False
-        vocab = self.encoder.vocab
-        actor = build_policy(config, vocab.n_tokens, vocab.n_actions)
-        actor.load_state_dict(payload["policy"])
+        vocab = payload.get("vocab", {})
+        actor = policy_for(self.encoder, config)
+        actor.load_named_state(payload["policy"], vocab.get("tokens", []),
+                               [a for a in vocab.get("actions", []) if a != "STOP"])
         actor.eval().requires_grad_(False)
         before = self.version
         self._publish(int(payload["version"]), actor)

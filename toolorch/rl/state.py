@@ -1,7 +1,8 @@
 """`StateEncoder`: the policy's view of a `State` (toolorch.core.state) as tokens.
 
 A state (DESIGN.md, "KTO, stated exactly") is the goal, the inputs present, the artifacts produced
-so far and the history of (tool, outcome). The encoder makes a short token sequence of it:
+so far and the history of (tool, outcome), plus its context. The encoder makes a short token
+sequence of it:
 
     [GOAL] [in:project_path] [in:language] [made:scip_index_path] ... [scip_index_code ok] ...
 
@@ -9,14 +10,23 @@ so far and the history of (tool, outcome). The encoder makes a short token seque
   text is embedded once and cached, so paraphrases land close and repeated goals cost nothing.
 - one token per artifact present, from the registry's artifact vocabulary (an input given by the
   caller and an artifact made by a tool are different tokens);
-- one token per history entry (tool × outcome) with its recency (0 = the latest step).
+- one token per history entry (outcome ok/fail) with its recency (0 = the latest step), pointing
+  at the tool that ran (`tool_ref`);
+- one token per context feature (`State.context`, core/context_features.py: language, size bucket, bound backends, recent
+  outcomes per tool), tool-specific ones pointing at their tool.
+
+No token name contains a tool name: a token that is about a tool carries the tool's index
+(`tool_ref`), and the policy adds that tool's own representation (its description embedding, see
+rl/actions.py) to the token. A tool registered later is therefore understood in the history and
+the context at once, and checkpoints survive registry changes (policy.py remaps by name).
 
 Actions are the registry's tools in registry order, then STOP. The mask of feasible actions comes
 from the registry dataflow (`useful_tools`): a tool is offered when its required artifacts are
 available and it would make at least one artifact that does not exist yet (re-running a tool whose
-products all exist remakes them, which DESIGN.md's provenance labels call useless); STOP is always
-feasible. This module needs numpy only (no torch), so the
-engine can build states without loading the policy.
+products all exist remakes them, which DESIGN.md's provenance labels call useless), and when its
+next call does not repeat a non-retryable failure of this workflow (rl/mask.py); STOP is always
+feasible. This module needs numpy only (no torch), so the engine can build states without loading
+the policy.
 """
 
 from __future__ import annotations
@@ -29,8 +39,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from toolorch.core.context_features import Context
 from toolorch.core.state import State
 from toolorch.errors import ConfigError
+from toolorch.rl.mask import blocked_tools
 from toolorch.stores.experience import STOP
 
 if TYPE_CHECKING:
@@ -51,6 +63,7 @@ class EncodedState:
     tokens: np.ndarray              # (L,) int64 token ids, no padding
     recency: np.ndarray             # (L,) int64; 0 for non-history tokens, 1 + steps-ago for history
     mask: np.ndarray                # (n_actions,) bool, feasible actions (STOP always True)
+    tool_ref: np.ndarray | None = None  # (L,) int64 tool index a token is about, −1 for none
 
 
 @dataclass(slots=True)
@@ -60,6 +73,7 @@ class Vocabulary:
     actions: list[str]                              # registry order, then STOP
     artifacts: list[str]                            # sorted artifact names
     token_ids: dict[str, int] = field(default_factory=dict)
+    tool_ids: dict[str, int] = field(default_factory=dict)   # tool → index in `actions`
 
     @classmethod
     def from_registry(cls, registry: Registry) -> Vocabulary:
@@ -72,11 +86,15 @@ class Vocabulary:
             for tmpl in spec.planning_defaults.values():
                 names |= refs(tmpl)
         vocab = cls(actions=[*registry.names, STOP], artifacts=sorted(names))
-        ids = ["<pad>", "in:<unk>", "made:<unk>", "hist:<unk>:ok", "hist:<unk>:fail"]
+        ids = ["<pad>", "in:<unk>", "made:<unk>", "hist:ok", "hist:fail", *Context.token_names()]
         ids += [f"in:{a}" for a in vocab.artifacts] + [f"made:{a}" for a in vocab.artifacts]
-        ids += [f"hist:{t}:{o}" for t in registry.names for o in ("ok", "fail")]
         vocab.token_ids = {name: i for i, name in enumerate(ids)}
+        vocab.tool_ids = {t: i for i, t in enumerate(registry.names)}
         return vocab
+
+    @property
+    def tools(self) -> list[str]:
+        return self.actions[:-1]
 
     @property
     def n_tokens(self) -> int:
@@ -89,9 +107,12 @@ class Vocabulary:
     def token(self, kind: str, name: str) -> int:
         return self.token_ids.get(f"{kind}:{name}", self.token_ids[f"{kind}:<unk>"])
 
-    def history_token(self, tool: str, ok: bool) -> int:
-        outcome = "ok" if ok else "fail"
-        return self.token_ids.get(f"hist:{tool}:{outcome}", self.token_ids[f"hist:<unk>:{outcome}"])
+    def history_token(self, ok: bool) -> int:
+        return self.token_ids["hist:ok" if ok else "hist:fail"]
+
+    def tool_ref(self, tool: str | None) -> int:
+        """Index of a tool in `actions` (−1 for None or a tool this registry does not have)."""
+        return -1 if tool is None else self.tool_ids.get(tool, -1)
 
     def to_dict(self) -> dict[str, list[str]]:
         return {"actions": list(self.actions), "tokens": list(self.token_ids)}
@@ -135,6 +156,17 @@ class StateEncoder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._tool_matrix: np.ndarray | None = None
+
+    # -- tool representations -----------------------------------------------------------------
+    def tool_matrix(self) -> np.ndarray:
+        """(n_tools, goal_dim): each tool's text (description + schema, rl/actions.py) embedded
+        once with the goal embedder, registry order."""
+        if self._tool_matrix is None:
+            from toolorch.rl.actions import ToolFeatures
+
+            self._tool_matrix = ToolFeatures(self.embed_fn, self.goal_dim).of_registry(self.registry)
+        return self._tool_matrix
 
     # -- goal embeddings ----------------------------------------------------------------------
     def embed_goals(self, goals: Sequence[str]) -> list[np.ndarray]:
@@ -165,21 +197,32 @@ class StateEncoder:
     # -- feasibility --------------------------------------------------------------------------
     def mask(self, state: State) -> np.ndarray:
         """Feasible actions (`useful_tools`: required artifacts available, and something new to
-        make); STOP always."""
-        useful = set(useful_tools(self.registry.dataflow, state.available))
+        make; minus the repeat-failure mask, `blocked_tools`); STOP always."""
+        useful = set(useful_tools(self.registry.dataflow, state.available)) - blocked_tools(state)
         return np.array([t in useful for t in self.vocab.actions[:-1]] + [True], dtype=bool)
 
     # -- tokens -------------------------------------------------------------------------------
     def tokens(self, state: State) -> tuple[np.ndarray, np.ndarray]:
+        ids, recency, _ = self.tokens_with_refs(state)
+        return ids, recency
+
+    def tokens_with_refs(self, state: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(token ids, recency, tool_ref), each (L,)."""
         ids = [self.vocab.token("in", a) for a in sorted(set(state.inputs_present))]
         made = set(state.artifacts) - set(state.inputs_present)
         ids += [self.vocab.token("made", a) for a in sorted(made)]
+        refs = [-1] * len(ids)
+        for name, tool in state.context.tokens():
+            ids.append(self.vocab.token_ids[name])
+            refs.append(self.vocab.tool_ref(tool))
         recency = [0] * len(ids)
         recent = state.history[-self.max_history :]
         for ago, (tool, ok) in enumerate(reversed(recent)):
-            ids.append(self.vocab.history_token(tool, ok))
+            ids.append(self.vocab.history_token(ok))
+            refs.append(self.vocab.tool_ref(tool))
             recency.append(1 + ago)
-        return np.asarray(ids, dtype=np.int64), np.asarray(recency, dtype=np.int64)
+        return (np.asarray(ids, dtype=np.int64), np.asarray(recency, dtype=np.int64),
+                np.asarray(refs, dtype=np.int64))
 
     def encode(self, state: State) -> EncodedState:
         return self.encode_many([state])[0]
@@ -188,8 +231,8 @@ class StateEncoder:
         goals = self.embed_goals([s.goal for s in states])
         out = []
         for s, g in zip(states, goals, strict=True):
-            tokens, recency = self.tokens(s)
-            out.append(EncodedState(g, tokens, recency, self.mask(s)))
+            tokens, recency, refs = self.tokens_with_refs(s)
+            out.append(EncodedState(g, tokens, recency, self.mask(s), refs))
         return out
 
     def action_index(self, action: str) -> int:

@@ -8,6 +8,7 @@ benchmark can drive it directly (`Learner.add` + `Learner.due` + `Learner.train_
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
@@ -19,16 +20,18 @@ from torch import nn
 
 from toolorch.rl.buffer import ExperienceBuffer
 from toolorch.rl.losses import MIN_Z0_BATCH, estimate_z0, kl_divergence, kto_loss
-from toolorch.rl.policy import KTOPolicy, PolicyConfig, StateBatch, build_policy, collate
+from toolorch.rl.policy import KTOPolicy, PolicyConfig, StateBatch, collate, policy_for
 from toolorch.rl.reference import ReferencePolicy
 from toolorch.rl.state import StateEncoder
 from toolorch.rl.value import balance_weights, explained_variance, value_loss
-from toolorch.stores.experience import Experience, ExperienceStore
+from toolorch.stores.experience import STOP, Experience, ExperienceStore
 
 if TYPE_CHECKING:
     from toolorch.config import Settings
 
-CHECKPOINT_FORMAT = 1
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = 2   # 2: open action set (tool residuals by name, tokens without tool names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +209,7 @@ class Learner:
         self.encoder = encoder
         self.policy_config = policy_config or PolicyConfig()
         self.config = config or TrainerConfig()
-        vocab = encoder.vocab
-        self.policy = build_policy(self.policy_config, vocab.n_tokens, vocab.n_actions, self.config.seed)
+        self.policy = policy_for(encoder, self.policy_config, self.config.seed)
         self.reference = ReferencePolicy(self.policy, self.config.ema_decay)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.config.lr, eps=1e-5)
         self.buffer = ExperienceBuffer(self.config.buffer_capacity, store, seed=self.config.seed)
@@ -284,25 +286,37 @@ class Learner:
         }
 
     def compatible(self, payload: dict[str, Any]) -> str | None:
-        """None when the checkpoint fits this learner, else why not."""
-        if payload.get("format") != CHECKPOINT_FORMAT:
-            return f"format {payload.get('format')} != {CHECKPOINT_FORMAT}"
-        if payload.get("vocab") != self.encoder.vocab.to_dict():
-            return "the registry's tools or artifacts changed since it was trained"
-        if PolicyConfig.from_dict(payload.get("policy_config", {})) != self.policy_config:
-            return f"policy shape {payload.get('policy_config')} != {self.policy_config.to_dict()}"
-        return None
+        """None when the checkpoint fits this learner, else why not. Other tools or artifacts are
+        fine (weights are remapped by name, `load_state_dict`); another format or shape is not."""
+        return checkpoint_mismatch(payload, self.policy_config)
 
     def load_state_dict(self, payload: dict[str, Any]) -> None:
-        self.policy.load_state_dict(payload["policy"])
-        # the shipped warm start (rl/shipped.py) carries the policy alone: π_ref starts equal to
-        # it and the optimizer fresh
-        self.reference.load_state_dict(payload.get("reference") or payload["policy"])
-        if payload.get("optimizer"):
+        """Load a checkpoint, also one trained with other tools: per-tool and per-token rows are
+        copied by name (a new tool starts from its description); the optimizer's moments are
+        kept only when the registry is unchanged (their shapes follow the tool count). The
+        shipped warm start (rl/shipped.py) carries the policy alone: π_ref starts equal to it and
+        the optimizer fresh."""
+        vocab = payload.get("vocab", {})
+        tokens, tools = vocab.get("tokens", []), [a for a in vocab.get("actions", []) if a != STOP]
+        new = self.policy.load_named_state(payload["policy"], tokens, tools)
+        self.reference.model.load_named_state(payload.get("reference") or payload["policy"], tokens, tools)
+        same_registry = vocab == self.encoder.vocab.to_dict()
+        if payload.get("optimizer") and same_registry:
             self.optimizer.load_state_dict(payload["optimizer"])
+        elif not same_registry:
+            logger.info("policy checkpoint from another registry: tools new to it %s; fresh optimizer state", new)
         counters = payload.get("counters", {})
         self.global_step = int(counters.get("global_step", 0))
         self.rounds = int(counters.get("rounds", 0))
         self.last_metrics = dict(payload.get("metrics", {}))
         self.version = int(payload["version"])
         self.policy.eval()
+
+
+def checkpoint_mismatch(payload: dict[str, Any], config: PolicyConfig) -> str | None:
+    """Why a checkpoint cannot load into a policy of `config` (None: it can, whatever its tools)."""
+    if payload.get("format") != CHECKPOINT_FORMAT:
+        return f"format {payload.get('format')} != {CHECKPOINT_FORMAT}"
+    if PolicyConfig.from_dict(payload.get("policy_config", {})) != config:
+        return f"policy shape {payload.get('policy_config')} != {config.to_dict()}"
+    return None

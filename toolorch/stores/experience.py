@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any
 
 from toolorch.core.ids import new_id
-from toolorch.core.state import State
+from toolorch.core.state import EXTRA_KEYS, State
 
 STOP = "STOP"
 
@@ -24,7 +24,8 @@ class Experience:
     """(state, action, label, propensity, context) — DESIGN.md, "KTO, stated exactly"."""
 
     state: State                                # before the action: goal ("" for a bare direct
-                                                # call), inputs, artifacts made, (tool, success) history
+                                                # call), inputs, artifacts made, (tool, success) history,
+                                                # context, failed calls (core/state.py)
     # action and label
     action: str                                 # a tool name or STOP
     desirable: bool                             # the KTO label (may be relabelled later)
@@ -63,19 +64,28 @@ class Experience:
         return self.state.history
 
     def to_json(self) -> str:
-        """Flat JSON (the state's four fields at the top level, as stores have always kept them).
+        """Flat JSON (the state's four fields at the top level, as stores have always kept them;
+        its non-empty extras — context, failed_calls, call_keys — as further top-level keys at the
+        end, so a state without them writes exactly the old shape).
         C-level field access, not dataclasses.asdict: asdict's deep copy dominated an SQLite
         append, and this runs once per tool call."""
         st = self.state
         values = (st.goal, st.inputs_present, st.artifacts, st.history, *_GET_FIELDS(self))
-        return _ENCODE(dict(zip(_JSON_KEYS, values)))
+        row = dict(zip(_JSON_KEYS, values))
+        if not (st.context.empty and not st.failed_calls and not st.call_keys):
+            row.update(st.extras())
+        return _ENCODE(row)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Experience:
+        """Any stored shape: the flat one, with or without the state's extras, and the learn
+        branch's rows that kept them in one `features` dict."""
         data = json.loads(text)
         state = State(data.pop("goal"), data.pop("inputs_present", ()), data.pop("artifacts", ()),
                       [(t, ok) for t, ok in data.pop("history", ())])
-        return cls(state, **data)
+        extras = data.pop("features", None) or {}
+        extras.update({k: data.pop(k) for k in EXTRA_KEYS if k in data})
+        return cls(state.with_extras(extras), **data)
 
 
 _FIELDS = tuple(f.name for f in fields(Experience) if f.name != "state")

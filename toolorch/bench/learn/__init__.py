@@ -9,6 +9,11 @@
     runner.py     training and greedy evaluation loops, rolling success, episodes-to-threshold
     benchmark.py  one run: every agent × seed (seeds over worker processes); report.py: CSV, PNG,
                   summary, table, issue 5's goals
+    contexts.py   --env contexts|drift: projects, alternatives, hidden parameters, hidden deliverables
+    planners.py   registry planner, Thompson planner, 1-NN intent planner, the context oracle
+    linucb.py     LinUCB (disjoint) over the policy's features
+    ctxbench.py   sweep on tuning seeds, untouched seeds, regret / held-out / cost, goals, table, plot
+    metatool.py   --env metatool: 199 tools, bandit feedback, Acc@1 / NDCG@5
     results/      this round's outputs; HISTORY.md: earlier rounds and why defaults changed
 
 `main(argv)` is what `toolorch bench learn ...` calls. Output: curves.csv, curves.png,
@@ -58,6 +63,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None,
                    help="worker processes for the seeds (default: the CPU count, at most the number of seeds)")
     p.add_argument("--quick", action="store_true", help="few episodes, one seed (tests, smoke runs)")
+    p.add_argument("--env", choices=["suite", "contexts", "drift", "metatool"], default="suite",
+                   help="suite: the public task suite (a); contexts / drift: hidden context parameters, "
+                        "alternatives, hidden deliverables (b, c); metatool: the external check")
+    p.add_argument("--tuning-seeds", default=None, help="contexts/drift: seeds of the sweep (0,…,4)")
+    p.add_argument("--no-sweep", action="store_true", help="contexts/drift: skip the sweep, first configurations")
+    p.add_argument("--families", default=None, help="contexts/drift: agent families (default: all)")
+    p.add_argument("--contexts", type=Path, default=None, help="contexts suite JSON (suites/contexts.json)")
+    p.add_argument("--from-rows", type=Path, default=None,
+                   help="contexts/drift: summarize the work items of a (possibly cut) run's *-rows.jsonl, run nothing")
+    p.add_argument("--chosen-from", type=Path, default=None,
+                   help="contexts/drift: skip the sweep, use the configurations chosen in this result JSON")
     return p
 
 
@@ -112,6 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     opts = options_from_args(ns)
     out: Path = ns.out
     out.mkdir(parents=True, exist_ok=True)
+    if ns.env in ("contexts", "drift"):
+        return _run_contexts(ns, out)
+    if ns.env == "metatool":
+        from toolorch.bench.learn.metatool import run as run_metatool
+
+        result = run_metatool(out, limit=600 if ns.quick else None, kto_text_scale=20.0)
+        print(json.dumps({k: v for k, v in result.items()}, indent=1, default=str))
+        return 0
     if ns.mode == "real":
         from toolorch.bench.learn.real import run_real
 
@@ -119,6 +143,51 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(summary, indent=1, default=str))
         return 0
     return _run_sim(opts, out)
+
+
+def _run_contexts(ns: argparse.Namespace, out: Path) -> int:
+    from toolorch.bench.learn.ctxbench import CtxOptions, markdown, plot, run
+    from toolorch.config import Settings
+
+    def seeds(text: str) -> list[int]:
+        return [int(s) for s in text.split(",") if s.strip()]
+
+    opts = CtxOptions(env=ns.env, suite=ns.suite, contexts=ns.contexts, sweep=not (ns.no_sweep or ns.chosen_from))
+    if ns.chosen_from:
+        opts.chosen = dict(json.loads(ns.chosen_from.read_text(encoding="utf-8"))["chosen"])
+    if ns.quick:
+        opts.episodes, opts.tuning_seeds, opts.seeds, opts.window = 40, [0], [1], 20
+    if ns.episodes is not None:
+        opts.episodes = ns.episodes
+    if ns.seeds is not None:
+        opts.seeds = seeds(ns.seeds)
+    if ns.tuning_seeds is not None:
+        opts.tuning_seeds = seeds(ns.tuning_seeds)
+    if ns.families:
+        opts.families = [f.strip() for f in ns.families.split(",") if f.strip()]
+    opts.jobs = ns.jobs if ns.jobs is not None else 1
+    if ns.from_rows:
+        from toolorch.bench.learn.ctxbench import goals, summarize
+
+        rows = [json.loads(line) for line in ns.from_rows.read_text(encoding="utf-8").splitlines() if line.strip()]
+        seeds_seen = sorted({r["seed"] for r in rows})
+        complete = [r for r in rows if r["seed"] in {o["seed"] for o in rows if o["family"] == "oracle"}]
+        summary = summarize(complete, opts.window, opts.episodes)
+        result = {"env": ns.env, "episodes": opts.episodes, "tuning_seeds": [], "seeds": seeds_seen, "chosen": opts.chosen,
+                  "sweep": {}, "agents": summary, "goals": goals(summary), "wall_seconds": None,
+                  "from_rows": str(ns.from_rows), "items": len(rows)}
+    else:
+        opts.rows_path = out / f"{ns.env}-rows.jsonl"
+        opts.rows_path.unlink(missing_ok=True)
+        result = run(opts, Settings().registry_dir)
+    (out / f"{ns.env}.json").write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+    plot(result, out / f"{ns.env}.png")
+    table = markdown(result)
+    (out / f"{ns.env}.md").write_text(table + "\n", encoding="utf-8")
+    print(table, file=sys.stderr)
+    print(json.dumps({"env": ns.env, "chosen": result["chosen"], "goals": result["goals"],
+                      "wall_seconds": result["wall_seconds"]}, indent=1, default=str))
+    return 0
 
 
 def _run_sim(opts: Any, out: Path) -> int:

@@ -32,8 +32,11 @@ if TYPE_CHECKING:
 class Observation:
     state: State
     feasible: list[str]          # feasible tools in registry order (STOP is always allowed too)
-    deliverable: str             # read by the oracle only
+    deliverable: str             # read by the oracle, and by planners when `visible`
     available: frozenset[str]    # inputs + artifacts made (the oracle plans from it)
+    visible: bool = True         # False: the task hides its deliverable (the agent must STOP)
+    task_id: str = ""            # the oracle looks up the task's project
+    episode: int = 0             # the oracle knows the drift schedule
 
 
 class Agent(ABC):

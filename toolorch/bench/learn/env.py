@@ -110,6 +110,8 @@ class StepRecord:
     skipped: str | None = None
     desirable: bool = False
     inputs_from: set[int] = field(default_factory=set)   # steps whose artifacts it consumed
+    state_before: State | None = None   # the full state before the step, when the env keeps more
+                                        # than artifacts and history (context, failed calls)
 
 
 @dataclass
@@ -208,7 +210,8 @@ class EpisodeRun:
         self.label()
         g, inputs = self.task.goal, self.inputs
         exps = [
-            Experience(State(g, inputs, s.artifacts_before, s.history_before), action=s.action, desirable=s.desirable, success=s.success, label_source="goal",
+            Experience(s.state_before or State(g, inputs, s.artifacts_before, s.history_before), action=s.action,
+                       desirable=s.desirable, success=s.success, label_source="goal",
                        propensity=s.prob, workflow_id=self.workflow_id, step=i, strategy="bench",
                        error_kind=None if s.success else ("budget" if s.skipped else "simulated"),
                        latency_s=s.latency_ms / 1e3, cost=s.cost)

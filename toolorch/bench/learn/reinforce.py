@@ -1,18 +1,21 @@
-"""REINFORCE on the same network and features as the KTO policy, with the value head as baseline.
+"""REINFORCE on the same network, features, labels and update budget as the KTO policy.
 
-Same `StateEncoder` (goal embedding + artifact/history tokens + action mask) and the same
-`build_policy(PolicyConfig)` transformer; only the learning rule differs:
+Same `StateEncoder` (goal embedding + artifact/history/context tokens + action mask) and the same
+`policy_for(PolicyConfig)` network; the reward of a step is its KTO label (1 desirable, 0 not:
+`EpisodeRun.experiences`, the labels KTO trains on), and the update budget is KTO's: after every
+`train_every` (16) new experiences, `steps` (8) gradient steps on batches of `batch_size` (32)
+drawn from the most recent `window` experiences (the policy gradient wants recent, near on-policy
+data; KTO's replay keeps 4096 per label):
 
-    G      = 1[success] · (1 − cost_coef · cost)          the episode's return, in [0, 1]
-    A_t    = G − V(s_t)                                   advantage against the value head
-    loss   = −mean_t A_t log π(a_t|s_t) − ent_coef · H(π(·|s_t)) + vf_coef · mean_t (V(s_t) − G)²
+    A      = r − V(s)                                    advantage against the value head
+    loss   = −mean A log π(a|s) − ent_coef · H(π(·|s)) + vf_coef · mean (V(s) − r)²
 
-One gradient step after every `update_every` episodes, on all their steps. Exploration anneals
-like the KTO policy's (`annealed_temperature`): temperature · decay^updates, floored.
+Exploration anneals like the KTO policy's (`annealed_temperature`): temperature · decay^rounds.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,7 +24,6 @@ import numpy as np
 from toolorch.bench.learn.agents import Agent, Observation
 from toolorch.bench.learn.env import EpisodeRun
 from toolorch.core.state import State
-from toolorch.stores.experience import STOP
 
 if TYPE_CHECKING:
     from toolorch.registry.registry import Registry
@@ -39,11 +41,13 @@ class ReinforceAgent(Agent):
         name: str = "reinforce",
         policy_config: PolicyConfig | None = None,
         lr: float = 3e-4,
-        cost_coef: float = 0.02,
         ent_coef: float = 0.01,
         vf_coef: float = 0.5,
         max_grad_norm: float = 1.0,
-        update_every: int = 4,
+        train_every: int = 16,
+        steps: int = 8,
+        batch_size: int = 32,
+        window: int = 256,
         temperature: float = 1.0,
         temperature_decay: float = 0.97,
         min_temperature: float = 0.5,
@@ -51,24 +55,22 @@ class ReinforceAgent(Agent):
     ) -> None:
         import torch
 
-        from toolorch.rl.policy import PolicyConfig, build_policy
+        from toolorch.rl.policy import PolicyConfig, policy_for
         from toolorch.rl.state import StateEncoder
 
         torch.set_num_threads(1)
         self.name = name
         config = policy_config or PolicyConfig.preset("default")
         self.encoder = StateEncoder(registry, embed_fn, goal_dim=config.goal_dim, max_history=config.max_history)
-        vocab = self.encoder.vocab
-        self.policy = build_policy(config, vocab.n_tokens, vocab.n_actions, seed).eval()
+        self.policy = policy_for(self.encoder, config, seed).eval()
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=lr, eps=1e-5)
         self.generator = torch.Generator().manual_seed(seed)
-        self.cost_coef, self.ent_coef, self.vf_coef = cost_coef, ent_coef, vf_coef
-        self.max_grad_norm, self.update_every, self.temperature = max_grad_norm, update_every, temperature
-        self._states: list[State] = []
-        self._actions: list[int] = []
-        self._returns: list[float] = []
+        self.ent_coef, self.vf_coef, self.max_grad_norm = ent_coef, vf_coef, max_grad_norm
+        self.train_every, self.steps, self.batch_size, self.temperature = train_every, steps, batch_size, temperature
+        self.rng = np.random.default_rng([seed, 9])
+        self._recent: deque[tuple[State, int, float]] = deque(maxlen=window)
         self.temperature_decay, self.min_temperature = temperature_decay, min(min_temperature, temperature)
-        self._episodes = 0
+        self._pending = 0
         self._updates = 0
 
     def act(self, obs: Observation, explore: bool) -> tuple[str, float | None]:
@@ -88,19 +90,14 @@ class ReinforceAgent(Agent):
         return annealed_temperature(self.temperature, self.temperature_decay, self.min_temperature, self._updates)
 
     def learn(self, run: EpisodeRun) -> None:
-        g = float(run.success) * (1.0 - self.cost_coef * run.cost)
-        inputs = run.inputs
-        for s in run.steps:
-            self._states.append(State.of(run.task.goal, inputs, s.artifacts_before, s.history_before))
-            self._actions.append(self.encoder.action_index(s.action))
-            self._returns.append(g)
-        if run.stopped:
-            self._states.append(run.state())
-            self._actions.append(self.encoder.action_index(STOP))
-            self._returns.append(g)
-        self._episodes += 1
-        if self._episodes % self.update_every == 0 and self._states:
-            self._update()
+        for e in run.experiences():
+            self._recent.append((e.state, self.encoder.action_index(e.action), float(e.desirable)))
+            self._pending += 1
+        while self._pending >= self.train_every:
+            self._pending -= self.train_every
+            for _ in range(self.steps):
+                self._update()
+            self._updates += 1
 
     def _update(self) -> None:
         import torch
@@ -108,21 +105,22 @@ class ReinforceAgent(Agent):
 
         from toolorch.rl.policy import collate
 
-        b_states = collate(self.encoder.encode_many(self._states))
-        b_actions = torch.tensor(self._actions, dtype=torch.long)
-        b_returns = torch.tensor(self._returns, dtype=torch.float32)
-        self._states, self._actions, self._returns = [], [], []
+        picks = self.rng.integers(len(self._recent), size=self.batch_size)
+        rows = [self._recent[int(i)] for i in picks]
+        b_states = collate(self.encoder.encode_many([r[0] for r in rows]))
+        b_actions = torch.tensor([r[1] for r in rows], dtype=torch.long)
+        b_rewards = torch.tensor([r[2] for r in rows], dtype=torch.float32)
 
         self.policy.train()
         logits, values = self.policy(b_states)
         logps_all = torch.log_softmax(logits, dim=-1)
         logps = logps_all.gather(1, b_actions.unsqueeze(1)).squeeze(1)
-        advantages = b_returns - values.detach()
+        advantages = b_rewards - values.detach()
         probs = logps_all.exp()
         entropy = -torch.where(b_states.mask, probs * logps_all, torch.zeros_like(probs)).sum(-1).mean()
 
         pg_loss = -(advantages * logps).mean()
-        v_loss = ((values - b_returns) ** 2).mean()
+        v_loss = ((values - b_rewards) ** 2).mean()
         loss = pg_loss - self.ent_coef * entropy + self.vf_coef * v_loss
 
         self.optimizer.zero_grad(set_to_none=True)
@@ -130,4 +128,3 @@ class ReinforceAgent(Agent):
         nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
         self.optimizer.step()
         self.policy.eval()
-        self._updates += 1

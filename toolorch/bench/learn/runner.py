@@ -44,7 +44,8 @@ def play(env: Env, agent: Agent, task: Task, episode: int, noise: np.ndarray | N
     run = env.start(task, episode, noise)
     while not run.done:
         feasible = run.feasible()
-        obs = Observation(run.state(), feasible, task.deliverable, frozenset(run.artifacts))
+        obs = Observation(run.state(), feasible, task.deliverable, frozenset(run.artifacts),
+                          not task.extra.get("hidden", False), task.id, episode)
         action, prob = agent.act(obs, explore)
         if action != STOP and action not in feasible:
             raise RuntimeError(f"{agent.name} chose infeasible {action!r}; feasible: {feasible}")

@@ -2,7 +2,10 @@
 
 Each step is one contextual-bandit decision over the feasible actions (+ STOP), with the same
 information the policy gets: the shared features are the full goal embedding (384 dense values),
-the inputs present, the artifacts made and the recent history; an action's features are its name.
+the inputs present, the artifacts made, the context features and the recent history
+(`linucb.state_tokens`); an action's features are its name. Exploration: `epsilon` (ε-greedy,
+`--epsilon`), `softmax` (`--softmax --lambda`) or `squarecb` (`--squarecb --gamma_scale`),
+`param` being that value.
 `-q sa` crosses them, so every action gets its own linear model of the state. The reward is the
 step's KTO label (cost 0 when desirable, 1 when not), logged with the propensity VW sampled with.
 """
@@ -15,7 +18,9 @@ import numpy as np
 
 from toolorch.bench.learn.agents import Agent, Observation
 from toolorch.bench.learn.env import EpisodeRun
+from toolorch.bench.learn.linucb import state_tokens
 from toolorch.core.state import State
+from toolorch.rl.mask import blocked_tools
 from toolorch.rl.state import useful_tools
 from toolorch.stores.experience import STOP
 
@@ -31,6 +36,8 @@ class VWAgent(Agent):
         epsilon: float = 0.05,
         seed: int = 0,
         history: int = 4,
+        exploration: str = "epsilon",
+        param: float | None = None,
     ) -> None:
         import vowpalwabbit
 
@@ -38,8 +45,13 @@ class VWAgent(Agent):
         self.embed_fn = embed_fn
         self.history = history
         self.rng = np.random.default_rng(seed)
+        value = epsilon if param is None else param
+        flags = {"epsilon": f"--epsilon {value}", "softmax": f"--softmax --lambda {value}",
+                 "squarecb": f"--squarecb --gamma_scale {value}"}
+        if exploration not in flags:
+            raise ValueError(f"VW exploration {exploration!r}: choose one of {sorted(flags)}")
         self.vw = vowpalwabbit.Workspace(
-            f"--cb_explore_adf -q sa --epsilon {epsilon} --random_seed {seed} -b 20 --quiet"
+            f"--cb_explore_adf -q sa {flags[exploration]} --random_seed {seed} -b 20 --quiet"
         )
         self._goal_cache: dict[str, str] = {}
 
@@ -53,10 +65,7 @@ class VWAgent(Agent):
         return feats
 
     def _shared(self, state: State) -> str:
-        tokens = [f"in_{a}" for a in sorted(state.inputs_present)]
-        tokens += [f"made_{a}" for a in sorted(state.artifacts)]
-        recent = list(reversed(state.history))[: self.history]
-        tokens += [f"h{ago}_{tool}_{'ok' if ok else 'fail'}" for ago, (tool, ok) in enumerate(recent)]
+        tokens = [t.replace(":", "_") for t in state_tokens(state, self.history)]
         return f"shared |s {self._goal_features(state.goal)} {' '.join(tokens)}"
 
     def _example(self, state: State, actions: list[str], chosen: int | None = None,
@@ -78,16 +87,12 @@ class VWAgent(Agent):
     def learn(self, run: EpisodeRun) -> None:
         flow = run.registry.dataflow
         run.label()
-        inputs = run.inputs
-        for s in run.steps:
-            state = State.of(run.task.goal, inputs, s.artifacts_before, s.history_before)
-            actions = [*useful_tools(flow, state.available), STOP]  # the feasible set it acted in
-            self.vw.learn(self._example(state, actions, actions.index(s.action),
-                                        0.0 if s.desirable else 1.0, s.prob or 1.0))
-        if run.stopped:
-            actions = [*run.feasible(), STOP]
-            self.vw.learn(self._example(run.state(), actions, len(actions) - 1,
-                                        0.0 if run.success else 1.0, run.stop_prob or 1.0))
+        for e in run.experiences():
+            state = e.state
+            blocked = blocked_tools(state)
+            actions = [*(t for t in useful_tools(flow, state.available) if t not in blocked), STOP]
+            self.vw.learn(self._example(state, actions, actions.index(e.action),   # the set it acted in
+                                        0.0 if e.desirable else 1.0, e.propensity or 1.0))
 
     def close(self) -> None:
         self.vw.finish()
