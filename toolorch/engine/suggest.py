@@ -44,7 +44,8 @@ class Recommender:
         if hit is not None:
             return hit
         choice = policy.choose(state, explore=False)
-        ranked = sorted(((a, p) for a, p in choice.probs.items() if a != STOP and p > 0), key=lambda ap: -ap[1])
+        # a tool whose probability rounds to 0 is not a suggestion: it would read as "p = 0.0"
+        ranked = sorted(((a, p) for a, p in choice.probs.items() if a != STOP and round(p, 3) > 0), key=lambda ap: -ap[1])
         out = {"toolorch/suggestions": [{"tool": a, "probability": round(p, 3), "why": self._why(a, state, choice.version)}
                                         for a, p in ranked[: self.top]],
                "toolorch/stop_probability": round(choice.probs.get(STOP, 0.0), 3)}
