@@ -90,6 +90,11 @@ async def test_each_tool_then_orchestrate(tmp_path: Path, project: Path) -> None
 
         outside = await s.call_tool("scip_index_code", {"project_path": "/etc", "language": "python"})
         assert outside.is_error and "outside the allowed roots" in outside.content[0].text  # type: ignore[union-attr]
+        # paths the OS refuses are [path] errors, not "unexpected error" (issue 13, point 7)
+        for bad in (f"{project}/{'a' * 5000}", "/proc/1/root/etc"):
+            refused = await s.call_tool("scip_index_code", {"project_path": bad, "language": "python"})
+            text = refused.content[0].text  # type: ignore[union-attr]
+            assert refused.is_error and "[path]" in text and "unexpected" not in text, text
 
         # the whole pipeline, planned from the dataflow; the compact result stays under 2,000
         # tokens (chars / 4) and links to the whole one

@@ -32,20 +32,32 @@ def resolve_inside(
         raise PathError(f"{what} is empty")
     if "\x00" in text:
         raise PathError(f"{what} contains a NUL byte")
-    path = Path(text).expanduser()
+    shown_raw = text if len(text) <= 200 else f"{text[:120]}…({len(text)} characters)"
+    try:
+        return _check(Path(text).expanduser(), roots, must_exist=must_exist, want=want,
+                      what=what, shown_raw=shown_raw)
+    except OSError as exc:
+        # ENAMETOOLONG, EACCES on /proc/<pid>/root, ELOOP...: the path cannot be used as given
+        reason = exc.strerror or type(exc).__name__
+        raise PathError(f"{what} {shown_raw!r} cannot be used: {reason}; pass a readable path "
+                        "inside an allowed root") from None
+
+
+def _check(path: Path, roots: Sequence[Path], *, must_exist: bool, want: str | None, what: str,
+           shown_raw: str) -> Path:
     if not path.is_absolute():
         path = Path.cwd() / path
     resolved = path.resolve(strict=False)
     if not any(is_inside(resolved, r) for r in roots):
         shown = ", ".join(str(r) for r in roots)
         raise PathError(
-            f"{what} {text!r} resolves to {resolved}, outside the allowed roots ({shown}); "
+            f"{what} {shown_raw!r} resolves to {resolved}, outside the allowed roots ({shown}); "
             "add its directory to TOOLORCH_ALLOWED_ROOTS or pass a path inside a root"
         )
     if must_exist and not resolved.exists():
-        raise PathError(f"{what} {text!r} does not exist (resolved to {resolved})")
+        raise PathError(f"{what} {shown_raw!r} does not exist (resolved to {resolved})")
     if want == "dir" and resolved.exists() and not resolved.is_dir():
-        raise PathError(f"{what} {text!r} is not a directory")
+        raise PathError(f"{what} {shown_raw!r} is not a directory")
     if want == "file" and resolved.exists() and not resolved.is_file():
-        raise PathError(f"{what} {text!r} is not a regular file")
+        raise PathError(f"{what} {shown_raw!r} is not a regular file")
     return resolved
