@@ -16,12 +16,19 @@ log = logging.getLogger("toolorch.server")
 
 async def serve_stdio(settings: Settings, registry: Registry | None = None) -> None:
     from mcp.server.stdio import stdio_server
+    from mcp.shared._context_streams import create_context_streams
+    from mcp.shared.message import SessionMessage
 
     from server.app import build_server
+    from server.unreadable import answer_unreadable
 
     server = build_server(settings, registry)
-    async with stdio_server() as (read, write):
-        await server.run(read, write, server.create_initialization_options())
+    async with stdio_server() as (read, write), anyio.create_task_group() as tg:
+        # the SDK drops lines it cannot parse without an answer: answer them (server/unreadable.py)
+        out, checked = create_context_streams[SessionMessage | Exception](0)
+        tg.start_soon(answer_unreadable, read, write, out)
+        await server.run(checked, write, server.create_initialization_options())
+        tg.cancel_scope.cancel()
 
 
 class BearerAuth:
