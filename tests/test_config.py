@@ -52,6 +52,7 @@ def test_config_file_is_read_and_the_environment_overrides_it(tmp_path: Path, mo
     assert s.backends == {"glean_query_code": {"kind": "http", "url": "http://glean:8080"}}
     assert Settings(max_rows=3).max_rows == 3                  # code arguments win over both
     assert Settings().cache_max_entries == 4096                # what neither sets keeps its default
+    assert Settings().max_query_chars == 20_000 and Settings().max_arg_chars == 100_000
 
 
 def test_json_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     max_output_chars: int = Field(200_000, ge=1000, description="Cap on a tool's text output.")
     max_concurrency: int = Field(4, ge=1, description="Concurrent tool calls per engine.")
     max_arg_chars: int = Field(100_000, ge=100, description="Longest accepted string argument.")
+    max_query_chars: int = Field(20_000, ge=100, description="Longest Cypher or Angle query text, checked before it is parsed.")
     max_index_bytes: int = Field(1 << 30, ge=1024, description="Largest SCIP index file read (scip_index_code, memgraph_create_graph_from_scip, lean4_generate_specs).")
     indexer_timeout_s: float = Field(840.0, gt=0, description="Budget of scip_index_code's indexer runs, retries after a crash included (below the registry's 900 s).")
     max_manifest_bytes: int = Field(1 << 20, ge=1024, description="Largest manifest read whole (pyproject.toml, setup.cfg, package.json, Cargo.toml, tsconfig.json).")

@@ -73,6 +73,13 @@ class ValidationError(ToolorchError):
         self.field = field
 
 
+def check_query_length(text: str, cap: int, field: str) -> None:
+    """Query text is parsed before any timeout can apply, so its length is capped first."""
+    if len(text) > cap:
+        raise ValidationError(f"{field} is {len(text):,} characters, over the cap of {cap:,}; "
+                              "send a shorter query or raise TOOLORCH_MAX_QUERY_CHARS", field=field)
+
+
 class OrchestrationError(ValidationError):
     """An orchestrate request that cannot be run as given (feedback on an unknown workflow, inputs
     from which nothing can run). Reported to the agent like invalid arguments."""

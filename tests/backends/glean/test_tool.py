@@ -14,7 +14,7 @@ from toolorch.config import Settings
 from toolorch.core.context import ToolContext
 from toolorch.core.datasets import Dataset
 from toolorch.core.services import Services
-from toolorch.errors import QueryError
+from toolorch.errors import QueryError, ValidationError
 from toolorch.stores.facts import FactStore, facts_of
 
 from .sample import AREA, HAVERSINE, sample_index
@@ -125,3 +125,17 @@ async def test_sees_a_reindexed_project(ctx: ToolContext) -> None:
         "demo", "/demo", "python", "/x", smaller, "scip-python")
     after = await query_code({"project_name": "demo", "query": "code.File _"}, ctx)
     assert before["count"] == 5 and after["count"] == 2
+
+
+async def test_query_text_is_capped_before_parsing(tmp_path: Path) -> None:
+    """TOOLORCH_MAX_QUERY_CHARS (issue 13): the cap holds at its boundary and names the setting."""
+    ctx = make_ctx(tmp_path, max_query_chars=100)
+    at_cap = "x" * 100                                   # reaches the parser, which refuses it
+    with pytest.raises(QueryError):
+        await query_code({"project_name": "p", "query": at_cap}, ctx)
+    with pytest.raises(ValidationError) as err:
+        await query_code({"project_name": "p", "query": at_cap + "x"}, ctx)
+    assert err.value.field == "query"
+    assert str(err.value) == ("query is 101 characters, over the cap of 100; send a shorter query "
+                              "or raise TOOLORCH_MAX_QUERY_CHARS")
+    ctx.services.close()

@@ -230,3 +230,15 @@ async def test_cancelled_query_is_interrupted_and_releases_the_graph(graph_env: 
     started = time.monotonic()
     again = await graph_env.create("rust", "rust")    # needs the exclusive lock
     assert again["nodes"]["Symbol"] > 0 and time.monotonic() - started < 10
+
+
+async def test_cypher_text_is_capped_at_the_default(graph_env: GraphEnv) -> None:
+    """A 20,000-term `RETURN 1+1+…` stalled the server (issue 13): text over
+    TOOLORCH_MAX_QUERY_CHARS (default 20,000) is refused before it is parsed."""
+    head = "RETURN 1 AS x"
+    ok = await graph_env.query(head + " " * (20_000 - len(head)))
+    assert ok["rows"] == [{"x": 1}]
+    with pytest.raises(ValidationError, match=r"cypher_query is 20,001 characters, over the cap of "
+                                              r"20,000; .*TOOLORCH_MAX_QUERY_CHARS") as err:
+        await graph_env.query("RETURN " + "1+" * 9_997)
+    assert err.value.field == "cypher_query"

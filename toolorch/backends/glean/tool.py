@@ -20,7 +20,7 @@ from toolorch.backends.glean.evaluator import run
 from toolorch.backends.glean.parser import parse
 from toolorch.core.context import ToolContext
 from toolorch.core.datasets import Dataset
-from toolorch.errors import QueryError
+from toolorch.errors import QueryError, check_query_length
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ async def query_code(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
 
     project = str(args["project_name"])
     text = str(args["query"])
+    check_query_length(text, ctx.settings.max_query_chars, "query")
     limit = min(int(args.get("limit") or DEFAULT_LIMIT), ctx.settings.max_rows)
     compiled = compile_query(parse(text), project)      # pure and fast: errors before any I/O
 

@@ -21,7 +21,7 @@ from toolorch.config import Settings
 from toolorch.core.context import ToolContext
 from toolorch.core.datasets import Dataset
 from toolorch.core.services import ServiceKey
-from toolorch.errors import PathError, QueryError, ValidationError
+from toolorch.errors import PathError, QueryError, ValidationError, check_query_length
 
 SERVICE_KEY: ServiceKey[GraphStore] = ServiceKey("graph.store")
 CREATE_TIMEOUT_S = 600.0
@@ -156,6 +156,7 @@ async def query_graph(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     """Run a Cypher query on the code graph (read-only unless writes are allowed)."""
     settings = ctx.settings
     text = str(args["cypher_query"])
+    check_query_length(text, settings.max_query_chars, "cypher_query")
     parameters = args.get("parameters") or {}
     if not isinstance(parameters, dict):
         raise ValidationError("parameters must be an object of $name -> value", field="parameters")
